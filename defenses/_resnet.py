@@ -1,0 +1,36 @@
+"""ResNet-18 (torchvision, random init) cut into a client and a server after a named block.
+
+Small images keep the cut's meaning: images up to 32 px get a 3x3 stride-1 stem plus max-pool
+(2x down), larger ones torchvision's 7x7 stride-2 stem plus max-pool (4x down). Either way
+``layer1`` yields 64 maps of 16 x 16 at 32 and 64 px, like the paper's shallow cuts.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+from torchvision.models import resnet18
+
+CUTS = ("stem", "layer1", "layer2", "layer3", "layer4")
+SMALL_IMAGE = 32
+
+
+def _stem(net: nn.Module, image_size: int) -> nn.Sequential:
+    if image_size <= SMALL_IMAGE:
+        conv = nn.Conv2d(3, 64, 3, stride=1, padding=1, bias=False)
+        return nn.Sequential(conv, net.bn1, net.relu, nn.MaxPool2d(2))
+    return nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)
+
+
+def split_resnet18(
+    cut: str, image_size: int, num_classes: int
+) -> tuple[nn.Sequential, nn.Sequential]:
+    """(client, server): client = stem + blocks up to ``cut``; server = the rest + a linear head."""
+    if cut not in CUTS:
+        raise ValueError(f"unknown cut {cut!r}; choose one of {', '.join(CUTS)}.")
+    net = resnet18(weights=None, num_classes=num_classes)
+    blocks = [("stem", _stem(net, image_size))] + [(name, getattr(net, name)) for name in CUTS[1:]]
+    head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes))
+    k = CUTS.index(cut) + 1
+    client = nn.Sequential(*(block for _, block in blocks[:k]))
+    server = nn.Sequential(*(block for _, block in blocks[k:]), head)
+    return client, server

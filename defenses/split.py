@@ -1,0 +1,105 @@
+"""The undefended split model (the paper's "traditional setup", section 3.1).
+
+A ResNet-18 cut after a block: the client runs stem + blocks up to the cut and releases its
+activation as is; the server runs the rest and the task head. ``fit`` trains both for the task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from privattack.errors import CapabilityError
+from privattack.protocol import LabelledImages, Task, TrainingBudget, check_images
+from privattack.registry import defenses
+from privattack.training import seed_everything, train_supervised
+
+from ._resnet import split_resnet18
+
+
+@defenses.register("split", aliases=("traditional",))
+class SplitModel:
+    """Release the client activation of a ResNet-18 cut after ``cut``, undefended.
+
+    Args:
+        cut: the last client block: "stem", "layer1" (default), "layer2", "layer3", "layer4".
+        lr: Adam learning rate of ``fit``.
+        image_size, num_classes: build the networks now instead of at ``fit`` (e.g. to load
+            a saved state).
+    """
+
+    def __init__(
+        self,
+        cut: str = "layer1",
+        lr: float = 1e-3,
+        image_size: int | None = None,
+        num_classes: int | None = None,
+    ) -> None:
+        self.cut, self.lr = cut, lr
+        self.params = {"cut": cut, "lr": lr}
+        self._client: nn.Sequential | None = None
+        self._server: nn.Sequential | None = None
+        if image_size is not None and num_classes is not None:
+            self._build(image_size, num_classes)
+
+    def _build(self, image_size: int, num_classes: int) -> None:
+        self._client, self._server = split_resnet18(self.cut, image_size, num_classes)
+        self._client.eval()
+        self._server.eval()
+
+    def _networks(self) -> tuple[nn.Sequential, nn.Sequential]:
+        if self._client is None or self._server is None:
+            raise CapabilityError(
+                "the split model is not built yet: call fit(task, train, "
+                "budget) or pass image_size= and num_classes=."
+            )
+        return self._client, self._server
+
+    @property
+    def client(self) -> nn.Module:
+        """The client network (x -> z), differentiable: what a white-box adversary holds."""
+        return self._networks()[0]
+
+    def fit(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> None:
+        """Train client and server on ``train`` for ``task.task`` (cross-entropy)."""
+        seed_everything(budget.seed)
+        self._build(task.image_size, task.num_classes)
+        model = nn.Sequential(*self._networks())
+        train_supervised(
+            model,
+            train.images,
+            train.labels[task.task],
+            F.cross_entropy,
+            epochs=budget.epochs,
+            batch_size=budget.batch_size,
+            lr=self.lr,
+            seed=budget.seed,
+            device=budget.device,
+            progress=budget.progress,
+            desc="split: fit",
+        )
+
+    @torch.no_grad()
+    def release(self, x: Tensor) -> Tensor:
+        """Images (B, 3, H, W) in [0, 1] -> client activation (B, C, h, w)."""
+        client = self.client.eval()
+        return client(check_images(x).to(next(client.parameters()).device))
+
+    @torch.no_grad()
+    def predict(self, z: Tensor) -> Tensor:
+        """The server's task logits (B, K) for activations (B, C, h, w)."""
+        server = self._networks()[1].eval()
+        return server(z.to(next(server.parameters()).device))
+
+    def state_dict(self) -> dict[str, Any]:
+        """Client and server weights."""
+        client, server = self._networks()
+        return {"client": client.state_dict(), "server": server.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        client, server = self._networks()
+        client.load_state_dict(state["client"])
+        server.load_state_dict(state["server"])

@@ -1,0 +1,29 @@
+"""A PNG grid: the original test images in the first row, each attack's reconstructions below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw
+from torch import Tensor
+from torchvision.utils import make_grid
+
+LABEL_WIDTH = 90
+
+
+def save_grid(rows: dict[str, Tensor], path: Path, scale: int = 2) -> None:
+    """Save ``rows`` (name -> (n, 3, H, W) in [0, 1], same n) as one labelled PNG at ``path``."""
+    names = list(rows)
+    images = torch.cat([rows[name].clamp(0, 1) for name in names])
+    n = len(rows[names[0]])
+    grid = make_grid(images, nrow=n, padding=2, pad_value=1.0)
+    array = (grid.permute(1, 2, 0).numpy() * 255).round().astype("uint8")
+    picture = Image.fromarray(array)
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    canvas = Image.new("RGB", (picture.width + LABEL_WIDTH, picture.height), "white")
+    canvas.paste(picture, (LABEL_WIDTH, 0))
+    draw, row_height = ImageDraw.Draw(canvas), picture.height / len(names)
+    for k, name in enumerate(names):
+        draw.text((4, int(row_height * (k + 0.5)) - 5), name, fill="black")
+    canvas.save(path)

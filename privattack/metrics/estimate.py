@@ -1,0 +1,73 @@
+"""Report numbers: a mean with a seeded bootstrap confidence interval."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+BOOTSTRAP_RESAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A statistic over the test samples and its 95% bootstrap interval."""
+
+    mean: float
+    ci: tuple[float, float]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"mean": self.mean, "ci": list(self.ci)}
+
+
+def bootstrap(
+    values: Tensor | np.ndarray,
+    seed: int,
+    statistic: Callable[[np.ndarray], float] | None = None,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    level: float = 0.95,
+) -> Estimate:
+    """Estimate ``statistic`` (default: the mean) of per-sample ``values`` with a percentile CI.
+
+    Args:
+        values: (N,) per-sample numbers, or (N, k) rows when ``statistic`` needs several columns.
+        seed: fixes the resampling, so the same inputs give the same interval.
+        statistic: maps an (n,)/(n, k) array to a number; resampled rows keep their columns.
+    """
+    array = values.detach().cpu().double().numpy() if isinstance(values, Tensor) else values
+    array = np.asarray(array, dtype=np.float64)
+    if len(array) == 0:
+        raise ValueError("cannot estimate a statistic of zero samples.")
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, len(array), size=(resamples, len(array)))
+    if statistic is None:
+        point = float(array.mean())
+        draws = array[rows].mean(axis=1)
+    else:
+        point = float(statistic(array))
+        draws = np.array([statistic(array[r]) for r in rows])
+    alpha = (1 - level) / 2
+    low, high = np.quantile(draws, [alpha, 1 - alpha])
+    return Estimate(point, (float(low), float(high)))
+
+
+class MeanAccumulator:
+    """Collects per-sample values batch by batch; ``compute`` gives the bootstrap Estimate."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._values: list[Tensor] = []
+
+    def update(self, values: Tensor) -> None:
+        """Add a (B,) tensor of per-sample values."""
+        self._values.append(values.detach().flatten().cpu())
+
+    def compute(self) -> Estimate:
+        """Mean and interval of everything added since the last reset."""
+        return bootstrap(torch.cat(self._values), self.seed)
+
+    def reset(self) -> None:
+        self._values.clear()

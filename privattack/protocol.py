@@ -1,0 +1,197 @@
+"""The Defense protocol: ``release`` is required; ``fit``, ``client``, ``predict``,
+``state_dict`` and ``layout`` are capabilities, detected at run time, that unlock attacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from privattack.errors import CapabilityError, DefenseError, NonFiniteError, ShapeError
+
+
+@runtime_checkable
+class Defense(Protocol):
+    """What privattack evaluates: maps private images to what the server receives."""
+
+    def release(self, x: Tensor) -> Tensor:
+        """Images (B, 3, H, W) float in [0, 1] -> the activation sent to the server (B, ...)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a defense is trained for: the task label and the sensitive target of a suite."""
+
+    image_size: int
+    task: str
+    num_classes: int
+    sensitive: str  # "input" or an attribute name
+    num_sensitive_classes: int | None  # None for "input"
+
+
+@dataclass(frozen=True)
+class TrainingBudget:
+    """How long and where a defense trains (from the suite's scale)."""
+
+    epochs: int
+    batch_size: int
+    seed: int
+    device: str = "cpu"
+    progress: bool = False
+
+
+class LabelledImages:
+    """A split of a data set as batches of (images, labels); what ``Defense.fit`` receives."""
+
+    def __init__(self, images: Tensor, labels: Mapping[str, Tensor]) -> None:
+        self.images, self.labels = images, dict(labels)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        seed: int = 0,
+    ) -> Iterator[tuple[Tensor, dict[str, Tensor]]]:
+        """Yield (images (b, 3, H, W), {label: (b,)}) batches, shuffled by ``seed`` if asked."""
+        order = (
+            torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
+            if shuffle
+            else torch.arange(len(self))
+        )
+        for start in range(0, len(self), batch_size):
+            idx = order[start : start + batch_size]
+            yield self.images[idx], {k: v[idx] for k, v in self.labels.items()}
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Which optional members of the Defense protocol an object has."""
+
+    fit: bool
+    client: bool
+    predict: bool
+    state_dict: bool
+    layout: bool
+    stochastic: bool
+
+    def names(self) -> list[str]:
+        """The capabilities present, by name."""
+        return [name for name, present in self.__dict__.items() if present]
+
+
+def capabilities(defense: object) -> Capabilities:
+    """Detect the capabilities of ``defense`` (any object with ``release``).
+
+    A trainable defense may gain ``client`` only once fitted; detect again after ``fit``.
+    """
+    if not callable(getattr(defense, "release", None)):
+        raise CapabilityError(
+            f"{type(defense).__name__} has no release(x) method; a defense must at least map "
+            "images (B, 3, H, W) in [0, 1] to the activation it sends. Wrap a model with "
+            "privattack.adapters.module(model) to get one."
+        )
+    try:
+        client = getattr(defense, "client", None)
+    except CapabilityError:  # e.g. a model that only exists after fit
+        client = None
+    return Capabilities(
+        fit=callable(getattr(defense, "fit", None)),
+        client=isinstance(client, nn.Module),
+        predict=callable(getattr(defense, "predict", None)),
+        state_dict=callable(getattr(defense, "state_dict", None))
+        and callable(getattr(defense, "load_state_dict", None)),
+        layout=getattr(defense, "layout", None) is not None,
+        stochastic=bool(getattr(defense, "stochastic", False)),
+    )
+
+
+def check_images(x: Any, what: str = "images") -> Tensor:
+    """Validate images: a float tensor (B, 3, H, W) with values in [0, 1]; returns it."""
+    if not isinstance(x, Tensor):
+        raise ShapeError(f"{what} must be a torch.Tensor, got {type(x).__name__}.")
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ShapeError(
+            f"{what} must have shape (B, 3, H, W), got {tuple(x.shape)}. Channels come first; "
+            "use x.permute(0, 3, 1, 2) for (B, H, W, 3) arrays."
+        )
+    if not x.is_floating_point():
+        raise ShapeError(
+            f"{what} must be float in [0, 1], got dtype {x.dtype}; divide uint8 images by 255."
+        )
+    if not torch.isfinite(x).all():
+        raise NonFiniteError(f"{what} contain NaN or inf.")
+    low, high = x.min().item(), x.max().item()
+    if low < 0 or high > 1:
+        raise ShapeError(
+            f"{what} must lie in [0, 1], got values in [{low:.3g}, {high:.3g}]. "
+            "privattack expects unnormalised images; models normalise inside."
+        )
+    return x
+
+
+def check_release(z: Any, batch: int, name: str) -> Tensor:
+    """Validate what ``name``.release returned for ``batch`` images; returns a float tensor."""
+    if not isinstance(z, Tensor):
+        raise DefenseError(
+            f"{name}.release() returned {type(z).__name__}; it must return a "
+            "torch.Tensor with one activation per image."
+        )
+    if z.ndim < 2 or z.shape[0] != batch:
+        raise DefenseError(
+            f"{name}.release() returned shape {tuple(z.shape)} for {batch} images; it must "
+            "return one activation per image along dim 0, shape (B, ...)."
+        )
+    if not z.is_floating_point():
+        z = z.float()
+    if not torch.isfinite(z).all():
+        raise NonFiniteError(
+            f"{name}.release() returned NaN or inf activations; the attacks cannot score them. "
+            "Check the defense's numerics (e.g. a division by zero or an exploding scale)."
+        )
+    return z
+
+
+@torch.no_grad()
+def release_all(
+    defense: Defense, images: Tensor, batch_size: int, name: str, device: str = "cpu"
+) -> Tensor:
+    """Release every image of ``images`` in batches, validating each batch; returns (N, ...)."""
+    outputs = []
+    for start in range(0, len(images), batch_size):
+        x = images[start : start + batch_size].to(device)
+        outputs.append(check_release(defense.release(x), len(x), name).detach().cpu())
+    shapes = {tuple(z.shape[1:]) for z in outputs}
+    if len(shapes) > 1:
+        raise DefenseError(
+            f"{name}.release() returned activations of different shapes "
+            f"{sorted(shapes)}; every image must map to the same shape."
+        )
+    return torch.cat(outputs)
+
+
+def check_deterministic(defense: Defense, x: Tensor, name: str) -> None:
+    """Raise when a defense that does not declare ``stochastic = True`` releases two answers."""
+    with torch.no_grad():
+        first, second = defense.release(x), defense.release(x)
+    if not torch.allclose(first, second, rtol=1e-4, atol=1e-5):
+        raise DefenseError(
+            f"{name}.release() gave different activations for the same images but the defense "
+            "does not declare `stochastic = True`. Set that attribute if it samples noise, "
+            "or put its modules in eval mode."
+        )
+
+
+def as_label_tensors(
+    labels: Mapping[str, np.ndarray], names: Sequence[str], indices: np.ndarray
+) -> dict[str, Tensor]:
+    """The labels ``names`` at ``indices`` as int64 tensors."""
+    return {n: torch.from_numpy(np.asarray(labels[n])[indices]).long() for n in names}

@@ -1,0 +1,71 @@
+"""One supervised training loop (Adam, shuffled mini-batches, optional progress bar)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed torch's global RNG (weight init) and return a generator for data order."""
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def train_supervised(
+    model: nn.Module,
+    inputs: Tensor,
+    targets: Tensor,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = False,
+    desc: str = "train",
+) -> nn.Module:
+    """Fit ``model`` so that ``loss_fn(model(inputs), targets)`` falls; returns it in eval mode.
+
+    Args:
+        inputs: (N, ...) tensor fed to the model in shuffled batches.
+        targets: (N, ...) matching targets.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    model.to(device).train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    steps = epochs * ((len(inputs) + batch_size - 1) // batch_size)
+    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+    for _ in range(epochs):
+        order = torch.randperm(len(inputs), generator=generator)
+        for start in range(0, len(inputs), batch_size):
+            idx = order[start : start + batch_size]
+            if len(idx) < 2 and len(inputs) >= 2:  # BatchNorm needs two samples
+                continue
+            loss = loss_fn(model(inputs[idx].to(device)), targets[idx].to(device))
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+    bar.close()
+    return model.eval()
+
+
+@torch.no_grad()
+def predict_batched(
+    model: nn.Module, inputs: Tensor, batch_size: int, device: str = "cpu"
+) -> Tensor:
+    """``model`` applied to ``inputs`` in batches, in eval mode, results on the CPU."""
+    model.eval()
+    return torch.cat(
+        [
+            model(inputs[s : s + batch_size].to(device)).cpu()
+            for s in range(0, len(inputs), batch_size)
+        ]
+    )
