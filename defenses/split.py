@@ -10,14 +10,15 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from kornia.augmentation import RandomHorizontalFlip
 from torch import Tensor, nn
 
-from privattack.errors import CapabilityError
+from privattack.errors import CapabilityError, UnknownNameError
 from privattack.protocol import LabelledImages, Task, TrainingBudget, check_images
 from privattack.registry import defenses
 from privattack.training import seed_everything, train_supervised
 
-from ._resnet import split_resnet18
+from ._resnet import CUTS, split_resnet18
 
 
 @defenses.register("split", aliases=("traditional",))
@@ -38,6 +39,8 @@ class SplitModel:
         image_size: int | None = None,
         num_classes: int | None = None,
     ) -> None:
+        if cut not in CUTS:
+            raise UnknownNameError("cut", cut, CUTS)
         self.cut, self.lr = cut, lr
         self.params = {"cut": cut, "lr": lr}
         self._client: nn.Sequential | None = None
@@ -73,6 +76,7 @@ class SplitModel:
             train.images,
             train.labels[task.task],
             F.cross_entropy,
+            augment=RandomHorizontalFlip(),
             epochs=budget.epochs,
             batch_size=budget.batch_size,
             lr=self.lr,

@@ -181,7 +181,8 @@ def release_all(
 def check_deterministic(defense: Defense, x: Tensor, name: str) -> None:
     """Raise when a defense that does not declare ``stochastic = True`` releases two answers."""
     with torch.no_grad():
-        first, second = defense.release(x), defense.release(x)
+        first = check_release(defense.release(x), len(x), name)
+        second = check_release(defense.release(x), len(x), name)
     if not torch.allclose(first, second, rtol=1e-4, atol=1e-5):
         raise DefenseError(
             f"{name}.release() gave different activations for the same images but the defense "

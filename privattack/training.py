@@ -21,6 +21,7 @@ def train_supervised(
     targets: Tensor,
     loss_fn: Callable[[Tensor, Tensor], Tensor],
     *,
+    augment: Callable[[Tensor], Tensor] | None = None,
     epochs: int,
     batch_size: int,
     lr: float,
@@ -35,6 +36,7 @@ def train_supervised(
     Args:
         inputs: (N, ...) tensor fed to the model in shuffled batches.
         targets: (N, ...) matching targets.
+        augment: applied to each input batch in training (e.g. a kornia augmentation).
     """
     generator = torch.Generator().manual_seed(seed)
     model.to(device).train()
@@ -47,7 +49,10 @@ def train_supervised(
             idx = order[start : start + batch_size]
             if len(idx) < 2 and len(inputs) >= 2:  # BatchNorm needs two samples
                 continue
-            loss = loss_fn(model(inputs[idx].to(device)), targets[idx].to(device))
+            batch = inputs[idx].to(device)
+            if augment is not None:
+                batch = augment(batch)
+            loss = loss_fn(model(batch), targets[idx].to(device))
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

@@ -1,0 +1,152 @@
+"""The ``privattack`` command: ``suites``, ``data`` and ``evaluate``."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from collections.abc import Sequence
+
+from privattack.errors import PrivattackError
+
+
+def _parse_param(text: str) -> tuple[str, object]:
+    """``key=value`` with value read as a Python literal when it is one (0.9, true, 'x')."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}.")
+    key, raw = text.split("=", 1)
+    lowered = {"true": True, "false": False, "none": None}
+    if raw.lower() in lowered:
+        return key, lowered[raw.lower()]
+    try:
+        return key, ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        return key, raw
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _suites(args: argparse.Namespace) -> int:
+    from privattack import suites
+    from privattack.data import open_dataset
+
+    rows = [["suite", "data set", "size", "task", "sensitive", "data"]]
+    for name in suites.names():
+        suite = suites.load(name)
+        try:
+            found = open_dataset(suite.data.dataset, args.data_root)
+            where = f"available ({found.layout}, {len(found)} images, {found.origin})"
+        except PrivattackError:
+            where = "missing (see `privattack data`)"
+        rows.append(
+            [
+                name,
+                suite.data.dataset,
+                str(suite.data.image_size),
+                suite.data.task,
+                suite.data.sensitive,
+                where,
+            ]
+        )
+    print(_table(rows))
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from privattack.data import data_root, open_dataset
+    from privattack.data.sources import READERS
+
+    root = data_root(args.root)
+    print(f"data root: {root if root is not None else 'none (bundled data only)'}")
+    for name in READERS:
+        try:
+            found = open_dataset(name, args.root)
+        except PrivattackError as error:
+            print(f"\n{name}: not found\n  {error}")
+            continue
+        print(f"\n{name}: {len(found)} images, layout {found.layout}, from {found.origin}")
+        for label, values in found.labels.items():
+            names = found.label_names.get(label)
+            detail = f"{len(names)} classes" if names else f"values {values.min()}..{values.max()}"
+            print(f"  {label}: {detail}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from privattack import defenses, evaluate
+
+    defense = defenses.get(args.defense, **dict(args.defense_param))
+    report = evaluate(
+        defense,
+        args.suite,
+        scale=args.scale,
+        data_root=args.data_root,
+        seed=args.seed,
+        device=args.device,
+        attacks=args.attack or None,
+        out=args.out,
+        progress=not args.quiet,
+    )
+    print(report.summary().replace(type(defense).__name__, args.defense, 1))
+    if args.out:
+        print(f"wrote {args.out}/report.json")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``privattack`` command."""
+    parser = argparse.ArgumentParser(prog="privattack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    suites = sub.add_parser("suites", help="list the suites and whether their data is there")
+    suites.add_argument(
+        "--data-root",
+        help="folder with cifar10/, celeba/, ... "
+        "(default: $PRIVATTACK_DATA, else the bundled data)",
+    )
+    suites.set_defaults(run=_suites)
+
+    data = sub.add_parser("data", help="show what each data set reader finds")
+    data.add_argument("--root", help="data root (default: $PRIVATTACK_DATA, else bundled)")
+    data.set_defaults(run=_data)
+
+    ev = sub.add_parser("evaluate", help="attack a defense on a suite and report leakage")
+    ev.add_argument("--defense", required=True, help="a registered defense, e.g. split")
+    ev.add_argument(
+        "--defense-param",
+        action="append",
+        type=_parse_param,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a constructor parameter of the defense",
+    )
+    ev.add_argument("--suite", required=True, help="a suite name or a suite .toml file")
+    ev.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])
+    ev.add_argument("--data-root", help="folder with cifar10/, celeba/, ...")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--device", default="cpu")
+    ev.add_argument("--attack", action="append", help="run only this attack (repeatable)")
+    ev.add_argument("--out", help="folder for report.json and reconstructions.png")
+    ev.add_argument("--quiet", action="store_true", help="no progress bars")
+    ev.set_defaults(run=_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; errors privattack raises on purpose exit 2 with their message."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except PrivattackError as error:
+        print(f"privattack: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The defense and attack registries: lookups, aliases, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import privattack
+from privattack.registry import Registry, RegistryError
+
+
+def test_builtins_are_registered() -> None:
+    assert "split" in privattack.defenses.names()
+    assert isinstance(
+        privattack.defenses.get("traditional"), type(privattack.defenses.get("split"))
+    )
+    assert {"decoder", "attribute"} <= set(privattack.attacks.attacks.names())
+
+
+def test_unknown_name_suggests_and_lists() -> None:
+    with pytest.raises(privattack.UnknownNameError, match=r"Did you mean 'split'\? Known: split"):
+        privattack.defenses.get("splt")
+
+
+def test_unknown_parameter_lists_the_known_ones() -> None:
+    with pytest.raises(privattack.UnknownNameError, match=r"parameter of defense 'split'.*cut"):
+        privattack.defenses.get("split", cutt="layer2")
+
+
+def test_registering_twice_is_an_error() -> None:
+    registry: Registry[object] = Registry("thing", "privattack.test")
+    registry.register("a")(object)
+    with pytest.raises(RegistryError, match="already registered"):
+        registry.register("a")(dict)
+
+
+def test_unknown_error_is_lookup_error_with_plain_message() -> None:
+    error = privattack.UnknownNameError("suite", "x", ["a"])
+    assert isinstance(error, LookupError)
+    assert str(error) == "no suite named 'x'. Known: a."
