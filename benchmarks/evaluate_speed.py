@@ -47,8 +47,16 @@ def images_per_second(train: str, repeats: int) -> float:
         if train == "plain":
             plain_loop(model, x, y)
         else:
-            train_supervised(model, x, y, F.cross_entropy, augment=RandomHorizontalFlip(),
-                             epochs=EPOCHS, batch_size=BATCH, lr=1e-3)
+            train_supervised(
+                model,
+                x,
+                y,
+                F.cross_entropy,
+                augment=RandomHorizontalFlip(),
+                epochs=EPOCHS,
+                batch_size=BATCH,
+                lr=1e-3,
+            )
         best = min(best, time.perf_counter() - start)
     return IMAGES * EPOCHS / best
 
@@ -58,8 +66,10 @@ def main() -> None:
     parser.add_argument("--scale", default="quick")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    )
 
     start = time.perf_counter()
     report = privattack.evaluate("split", "fairface_input", scale=args.scale, progress=False)

@@ -93,7 +93,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         out=args.out,
         progress=not args.quiet,
     )
-    print(report.summary().replace(type(defense).__name__, args.defense, 1))
+    print(report.summary())
     if args.out:
         print(f"wrote {args.out}/report.json")
     return 0

@@ -76,7 +76,8 @@ def _resolve_defense(defense: Defense | str) -> tuple[Defense, dict[str, Any]]:
         return built, {"name": name, "params": dict(getattr(built, "params", {}))}
     capabilities(defense)  # raises a clear error when release is missing
     params = getattr(defense, "params", {})
-    return defense, {"name": type(defense).__name__, "params": dict(params)}
+    name = defense_registry.name_of(defense) or type(defense).__name__
+    return defense, {"name": name, "params": dict(params)}
 
 
 def _resolve_suite(suite: Suite | str | Path) -> Suite:

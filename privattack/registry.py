@@ -90,6 +90,11 @@ class Registry(Generic[T]):
             )
         return factory(**params)
 
+    def name_of(self, obj: object) -> str | None:
+        """The name whose factory is the class of ``obj``, or None (not a registered class)."""
+        self._load_plugins()
+        return next((n for n, f in self._factories.items() if type(obj) is f), None)
+
     def names(self) -> list[str]:
         """Registered names (without aliases), sorted."""
         self._load_plugins()
