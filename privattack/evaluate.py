@@ -113,7 +113,7 @@ def _attribute_leakage(
     return Leakage(
         {"accuracy": accuracy, "balanced_accuracy": balanced, "advantage": advantage},
         result.params,
-        {"chance": base},
+        {"chance": base, "n": len(y_test)},
     )
 
 
@@ -269,15 +269,18 @@ def evaluate(
             device=device,
             epochs=budget.attack_epochs,
             iterations=budget.iterations,
+            invert_images=budget.invert_images,
             progress=progress,
         )
         with timer.phase(f"attack:{name}"):
             result = attack.run(data)
         if result.reconstructions is not None:
-            per_image = image_metrics(result.reconstructions, x_test)
+            scored = len(result.reconstructions)  # white-box attacks may invert a prefix
+            per_image = image_metrics(result.reconstructions, x_test[:scored])
             leakage[name] = Leakage(
                 {m: bootstrap(v, derive_seed(seed, "ci")) for m, v in per_image.items()},
                 result.params,
+                {"n": scored},
             )
             samples[name] = result.reconstructions[:GRID_SAMPLES]
         else:

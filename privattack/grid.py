@@ -13,10 +13,10 @@ LABEL_WIDTH = 90
 
 
 def save_grid(rows: dict[str, Tensor], path: Path, scale: int = 2) -> None:
-    """Save ``rows`` (name -> (n, 3, H, W) in [0, 1], same n) as one labelled PNG at ``path``."""
+    """Save ``rows`` (name -> (n, 3, H, W) in [0, 1]) as one labelled PNG at ``path``."""
     names = list(rows)
-    images = torch.cat([rows[name].clamp(0, 1) for name in names])
-    n = len(rows[names[0]])
+    n = min(len(rows[name]) for name in names)  # white-box attacks may invert fewer images
+    images = torch.cat([rows[name][:n].clamp(0, 1) for name in names])
     grid = make_grid(images, nrow=n, padding=2, pad_value=1.0)
     array = (grid.permute(1, 2, 0).numpy() * 255).round().astype("uint8")
     picture = Image.fromarray(array)

@@ -107,10 +107,16 @@ class Registry(Generic[T]):
 
 # The two registries. Built-ins are named by module so the core never imports them directly.
 defenses: Registry[Any] = Registry(
-    "defense", "privattack.defenses", builtins=("privattack.defenses.split",)
+    "defense",
+    "privattack.defenses",
+    builtins=("privattack.defenses.split", "privattack.defenses.disco"),
 )
 attacks: Registry[Any] = Registry(
     "attack",
     "privattack.attacks",
-    builtins=("privattack.attacks.decoder", "privattack.attacks.attribute"),
+    builtins=(
+        "privattack.attacks.decoder",
+        "privattack.attacks.attribute",
+        "privattack.attacks.likelihood",
+    ),
 )

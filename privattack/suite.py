@@ -56,6 +56,7 @@ class Budget:
     iterations: int
     trials: int
     official_splits: bool
+    invert_images: int | None  # test images the white-box attacks invert (None: all)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ def _budget(table: _Table, scale: Scale, image_size: int) -> Budget:
             "iterations",
             "trials",
             "official_splits",
+            "invert_images",
         )
     )
     splits = table.table("splits")
@@ -189,6 +191,9 @@ def _budget(table: _Table, scale: Scale, image_size: int) -> Budget:
         iterations=table.positive("iterations", 100),
         trials=table.positive("trials", 0, minimum=0),
         official_splits=table.get("official_splits", bool, False),
+        invert_images=table.positive("invert_images", 1)
+        if "invert_images" in table.values
+        else None,
     )
 
 

@@ -28,6 +28,7 @@ class AttackData:
     device: str = "cpu"
     epochs: int = 1
     iterations: int = 100
+    invert_images: int | None = None  # white-box attacks invert only the first N test images
     progress: bool = False
 
 

@@ -125,6 +125,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     **{name: m.higher_is_better for name, m in IMAGE_METRICS.items()},
     "accuracy": True,
     "balanced_accuracy": True,
+    "advantage": True,
 }
 
 

@@ -1,0 +1,275 @@
+"""White-box attacks: search for an image whose activation matches the released z.
+
+``likelihood`` is the paper's "Likelihood Maximization" (section 3.1): a deep-image-prior
+generator (Ulyanov et al. 2018; Mahendran and Vedaldi 2015's pre-image setting) fed fixed noise,
+its weights optimised so that ``client(G(noise))`` matches z. ``inversion`` runs the same
+search directly in pixel space. Both share one loop, invert many images at once (each with its
+own generator: grouped convolutions), and never look at the private image: the result is the
+iterate with the lowest feature loss, or the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import kornia
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from privattack.attacks.base import AttackData, AttackResult, Target
+from privattack.attacks.configured import Configured
+from privattack.errors import UnknownNameError
+from privattack.registry import attacks
+from privattack.training import seed_everything
+
+
+def _grouped_cat(a: Tensor, b: Tensor, groups: int) -> Tensor:
+    """Concatenate per-group channels of (1, G*ca, h, w) and (1, G*cb, h, w)."""
+    h, w = a.shape[-2:]
+    return torch.cat([a.view(groups, -1, h, w), b.view(groups, -1, h, w)], 1).view(1, -1, h, w)
+
+
+class _GroupedBlock(nn.Sequential):
+    def __init__(self, groups: int, c_in: int, c_out: int, stride: int = 1) -> None:
+        super().__init__(
+            nn.Conv2d(groups * c_in, groups * c_out, 3, stride, 1, groups=groups),
+            nn.BatchNorm2d(groups * c_out),
+            nn.LeakyReLU(0.2, inplace=True),
+        )
+
+
+class GroupedSkipGenerator(nn.Module):
+    """``groups`` independent deep-image-prior generators run as one network.
+
+    Each is an encoder-decoder with skip connections (three scales, sigmoid output). The
+    BatchNorm layers see one sample per generator, as in the original deep image prior.
+    """
+
+    def __init__(
+        self, groups: int, image_size: int, width: int = 32, noise_channels: int = 16, skip: int = 4
+    ) -> None:
+        super().__init__()
+        self.groups, self.image_size, self.noise_channels = groups, image_size, noise_channels
+        g, w = groups, width
+        self.down = nn.ModuleList(
+            [
+                nn.Sequential(_GroupedBlock(g, noise_channels, w, 2), _GroupedBlock(g, w, w)),
+                nn.Sequential(_GroupedBlock(g, w, w, 2), _GroupedBlock(g, w, w)),
+                nn.Sequential(_GroupedBlock(g, w, w, 2), _GroupedBlock(g, w, w)),
+            ]
+        )
+        self.skips = nn.ModuleList([_GroupedBlock(g, c, skip) for c in (noise_channels, w, w)])
+        self.up = nn.ModuleList([_GroupedBlock(g, w + skip, w) for _ in range(3)])
+        self.head = nn.Conv2d(g * w, g * 3, 1, groups=g)
+
+    def forward(self, noise: Tensor) -> Tensor:
+        """noise (1, G*noise_channels, H, W) -> images (G, 3, H, W) in [0, 1]."""
+        features, skips = noise, []
+        for down, skip in zip(self.down, self.skips, strict=True):
+            skips.append(skip(features))
+            features = down(features)
+        for up, skipped in zip(self.up, reversed(skips), strict=True):
+            features = F.interpolate(
+                features, size=skipped.shape[-2:], mode="bilinear", align_corners=False
+            )
+            features = up(_grouped_cat(features, skipped, self.groups))
+        x = torch.sigmoid(self.head(features))
+        return x.view(self.groups, 3, self.image_size, self.image_size)
+
+
+def released_channels(z: Tensor) -> Tensor:
+    """(B, C, 1, 1) 1 where a channel of maps z carries anything, 0 where it was pruned to zero.
+
+    A defense that prunes channels (DISCO, random pruning) tells the adversary which ones by
+    the zeros it sends; matching only the released channels is the stronger attack.
+    """
+    if z.ndim != 4:
+        return torch.ones_like(z)
+    return (z.flatten(2).abs().amax(2) > 0).to(z.dtype)[:, :, None, None]
+
+
+def feature_distance(name: str, z_hat: Tensor, z: Tensor) -> Tensor:
+    """(B,) distance between activations over the released channels of ``z``: "mse" or
+    "cosine" (1 - cosine similarity)."""
+    z_hat = z_hat * released_channels(z)
+    if name == "mse":
+        return (z_hat - z).pow(2).flatten(1).mean(1)
+    if name == "cosine":
+        return 1 - F.cosine_similarity(z_hat.flatten(1), z.flatten(1), dim=1)
+    raise UnknownNameError("feature distance", name, ["cosine", "mse"])
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """The knobs of the search both white-box attacks share."""
+
+    lr: float
+    iterations: int
+    distance: str
+    tv_weight: float
+    select: str  # "best_feature" or "last"
+
+
+def invert(
+    client: nn.Module,
+    z: Tensor,
+    images: nn.Module,
+    inputs: Tensor,
+    settings: SearchSettings,
+    *,
+    input_noise: float = 0.0,
+    progress: bool = False,
+    desc: str = "inversion",
+) -> Tensor:
+    """Optimise ``images(inputs)`` so that ``client(images(...))`` matches ``z``.
+
+    Args:
+        client: the white-box client (x -> z), frozen here.
+        z: (B, ...) the released activations to match.
+        images: a module mapping ``inputs`` to candidate images (B, 3, H, W) in [0, 1].
+        inputs: its fixed input (noise for a generator; ignored by a pixel parametrisation).
+        input_noise: std of noise added to ``inputs`` at each step, annealed linearly to 0.
+
+    Returns:
+        (B, 3, H, W) the iterate chosen by ``settings.select``, using only the feature loss.
+    """
+    if settings.select not in ("best_feature", "last"):
+        raise UnknownNameError("selection rule", settings.select, ["best_feature", "last"])
+    client.eval().requires_grad_(False)
+    optimiser = torch.optim.Adam(images.parameters(), lr=settings.lr)
+    best = torch.full((len(z),), float("inf"), device=z.device)
+    chosen: Tensor | None = None
+    for step in tqdm(range(settings.iterations), desc=desc, disable=not progress, leave=False):
+        scale = input_noise * (1 - step / settings.iterations)
+        x = images(inputs + scale * torch.randn_like(inputs) if scale else inputs)
+        feature_loss = feature_distance(settings.distance, client(x), z)
+        tv = kornia.losses.total_variation(x, reduction="mean").mean(1)
+        loss = (feature_loss + settings.tv_weight * tv).sum()
+        with torch.no_grad():
+            improved = feature_loss < best
+            if chosen is None or settings.select == "last":
+                chosen = x.detach().clone()
+            else:
+                chosen[improved] = x.detach()[improved]
+            best = torch.where(improved, feature_loss.detach(), best)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+    if settings.select == "last" or chosen is None:
+        with torch.no_grad():
+            chosen = images(inputs)
+    return chosen.detach()
+
+
+class _Pixels(nn.Module):
+    """Images parametrised directly: sigmoid of free logits, starting from grey."""
+
+    def __init__(self, batch: int, image_size: int) -> None:
+        super().__init__()
+        self.logits = nn.Parameter(torch.zeros(batch, 3, image_size, image_size))
+
+    def forward(self, _: Tensor) -> Tensor:
+        return torch.sigmoid(self.logits)
+
+
+class _WhiteBox(Configured):
+    """Shared by both white-box attacks: batching over attack_test and the report params."""
+
+    target: ClassVar[Target] = "input"
+    requires: ClassVar[tuple[str, ...]] = ("client",)
+
+    def _settings(self, data: AttackData) -> SearchSettings:
+        cfg = self.config
+        return SearchSettings(
+            cfg.lr, cfg.iterations or data.iterations, cfg.distance, cfg.tv_weight, cfg.select
+        )
+
+    def _parametrise(
+        self,
+        batch: int,
+        image_size: int,
+        device: torch.device,
+    ) -> tuple[nn.Module, Tensor, float]:
+        """(images module, its fixed input, input-noise std) for ``batch`` images."""
+        raise NotImplementedError  # each white-box attack defines its image parametrisation
+
+    def run(self, data: AttackData) -> AttackResult:
+        client = data.defense.client  # type: ignore[attr-defined]
+        device = next(client.parameters(), torch.empty(0)).device
+        seed_everything(data.seed)
+        image_size = data.x_train.shape[-1]
+        z_test = data.z_test[: data.invert_images]
+        parts = []
+        for start in range(0, len(z_test), self.config.batch_size):
+            z = z_test[start : start + self.config.batch_size].to(device)
+            images, inputs, input_noise = self._parametrise(len(z), image_size, device)
+            parts.append(
+                invert(
+                    client,
+                    z,
+                    images,
+                    inputs,
+                    self._settings(data),
+                    input_noise=input_noise,
+                    progress=data.progress,
+                    desc=f"{self.name} attack",
+                ).cpu()
+            )
+        return AttackResult(reconstructions=torch.cat(parts), params=self.params())
+
+
+@attacks.register("likelihood")
+class LikelihoodAttack(_WhiteBox):
+    """Deep-image-prior likelihood maximisation through the defense's white-box client."""
+
+    name: ClassVar[str] = "likelihood"
+
+    @dataclass(frozen=True)
+    class Config:
+        lr: float = 0.01
+        iterations: int | None = None  # None: the suite scale's iterations
+        distance: str = "mse"
+        tv_weight: float = 0.01
+        input_noise: float = 0.03
+        width: int = 16
+        select: str = "best_feature"
+        batch_size: int = 32  # images inverted at once
+
+    def _parametrise(
+        self,
+        batch: int,
+        image_size: int,
+        device: torch.device,
+    ) -> tuple[nn.Module, Tensor, float]:
+        generator = GroupedSkipGenerator(batch, image_size, self.config.width).to(device)
+        noise = 0.1 * torch.rand(
+            1, batch * generator.noise_channels, image_size, image_size, device=device
+        )
+        return generator.train(), noise, self.config.input_noise
+
+
+@attacks.register("inversion")
+class InversionAttack(_WhiteBox):
+    """Pixel-space inversion with a total-variation prior: cheaper, a lower bar."""
+
+    name: ClassVar[str] = "inversion"
+
+    @dataclass(frozen=True)
+    class Config:
+        lr: float = 0.05
+        iterations: int | None = None
+        distance: str = "mse"
+        tv_weight: float = 0.05
+        select: str = "best_feature"
+        batch_size: int = 64
+
+    def _parametrise(
+        self,
+        batch: int,
+        image_size: int,
+        device: torch.device,
+    ) -> tuple[nn.Module, Tensor, float]:
+        return _Pixels(batch, image_size).to(device), torch.zeros(0, device=device), 0.0
