@@ -110,6 +110,8 @@ class Disco:
         image_size, num_classes: build the networks now instead of at ``fit``.
     """
 
+    steerable = ("ratio",)  # knobs that change at inference without retraining
+
     def __init__(
         self,
         cut: str = "layer1",
@@ -137,6 +139,7 @@ class Disco:
             "lr": lr,
         }
         self._modules: nn.ModuleDict | None = None
+        self.fitted = False
         if image_size is not None and num_classes is not None:
             self._build(image_size, num_classes)
 
@@ -168,6 +171,12 @@ class Disco:
         """Pre-processing module + client blocks (x -> activation before pruning), what a
         white-box adversary holds; it reads the mask off the released zeros."""
         return nn.Sequential(self.modules["pre"], self.modules["body"])
+
+    def steer(self, knob: str, value: float) -> Disco:
+        """The same trained DISCO with a steerable ``knob`` ("ratio") set to ``value``."""
+        if knob not in self.steerable:
+            raise UnknownNameError("steerable knob of DISCO", knob, self.steerable)
+        return self.with_ratio(value)
 
     def with_ratio(self, ratio: float) -> Disco:
         """The same trained DISCO releasing at pruning ratio ``ratio`` (no retraining)."""
@@ -211,6 +220,7 @@ class Disco:
         self._fit_utility(task, train, budget)
         self._fit_filter(task, train, budget)
         self.modules.eval()
+        self.fitted = True
 
     def _fit_utility(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> None:
         m = self.modules

@@ -45,6 +45,7 @@ class SplitModel:
         self.params = {"cut": cut, "lr": lr}
         self._client: nn.Sequential | None = None
         self._server: nn.Sequential | None = None
+        self.fitted = False
         if image_size is not None and num_classes is not None:
             self._build(image_size, num_classes)
 
@@ -70,7 +71,8 @@ class SplitModel:
         """Train client and server on ``train`` for ``task.task`` (cross-entropy)."""
         seed_everything(budget.seed)
         self._build(task.image_size, task.num_classes)
-        model = nn.Sequential(*self._networks())
+        client, server = self._networks()
+        model = nn.Sequential(client, self.obfuscation(), server)
         train_supervised(
             model,
             train.images,
@@ -83,14 +85,19 @@ class SplitModel:
             seed=budget.seed,
             device=budget.device,
             progress=budget.progress,
-            desc="split: fit",
+            desc=f"{type(self).__name__}: fit",
         )
+        self.fitted = True
+
+    def obfuscation(self) -> nn.Module:
+        """What the client applies to its activation before release: nothing, here."""
+        return nn.Identity()
 
     @torch.no_grad()
     def release(self, x: Tensor) -> Tensor:
         """Images (B, 3, H, W) in [0, 1] -> client activation (B, C, h, w)."""
         client = self.client.eval()
-        return client(check_images(x).to(next(client.parameters()).device))
+        return self.obfuscation()(client(check_images(x).to(next(client.parameters()).device)))
 
     @torch.no_grad()
     def predict(self, z: Tensor) -> Tensor:

@@ -21,6 +21,7 @@ from privattack.evaluate import evaluate as evaluate
 from privattack.protocol import Capabilities, Defense, LabelledImages, Task, TrainingBudget
 from privattack.protocol import capabilities as capabilities
 from privattack.report import Leakage, Report
+from privattack.sweep import sweep as sweep
 
 __version__ = "0.1.0"
 
@@ -50,4 +51,5 @@ __all__ = [
     "evaluate",
     "metrics",
     "suites",
+    "sweep",
 ]

@@ -188,7 +188,11 @@ def evaluate(
         if spec.data.is_input
         else dataset.num_classes(spec.data.sensitive),
     )
-    if caps.fit:
+    defense_info["fit"] = "none"
+    if caps.fit and getattr(defense_obj, "fitted", False):
+        defense_info["fit"] = "before this run (reused as given)"
+    elif caps.fit:
+        defense_info["fit"] = "this run, on defense_train"
         if budget.splits["defense_train"] == 0:
             raise DataError(
                 f"{label} trains (it has fit) but scale {scale!r} of suite "

@@ -109,7 +109,11 @@ class Registry(Generic[T]):
 defenses: Registry[Any] = Registry(
     "defense",
     "privattack.defenses",
-    builtins=("privattack.defenses.split", "privattack.defenses.disco"),
+    builtins=(
+        "privattack.defenses.split",
+        "privattack.defenses.disco",
+        "privattack.defenses.pruning",
+    ),
 )
 attacks: Registry[Any] = Registry(
     "attack",
