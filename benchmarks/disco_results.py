@@ -84,6 +84,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--ratios", type=float, nargs="+", default=[0.6, 0.8, 0.9])
     parser.add_argument("--out", default="results/disco")
+    parser.add_argument("--attacks", nargs="+", help="only these attacks (default: the suite's)")
+    parser.add_argument("--only", nargs="+", help="only these configurations, by label")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,8 +94,10 @@ def main() -> None:
         table.write_text(f"suite {args.suite}, scale {args.scale}\n\n{HEADER}\n")
     for seed in args.seeds:
         for label, name, fixed, ratios in points(args.ratios):
+            if args.only and label not in args.only:
+                continue
             start = time.perf_counter()
-            common = {"scale": args.scale, "seed": seed, "progress": False}
+            common = {"scale": args.scale, "seed": seed, "progress": False, "attacks": args.attacks}
             if ratios is None:
                 reports = [
                     privattack.evaluate(

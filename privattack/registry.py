@@ -113,6 +113,11 @@ defenses: Registry[Any] = Registry(
         "privattack.defenses.split",
         "privattack.defenses.disco",
         "privattack.defenses.pruning",
+        "privattack.defenses.noise",
+        "privattack.defenses.adversarial",
+        "privattack.defenses.maxentropy",
+        "privattack.defenses.nopeek",
+        "privattack.defenses.shredder",
     ),
 )
 attacks: Registry[Any] = Registry(

@@ -30,13 +30,16 @@ def test_evaluate_writes_a_report(tmp_path: Path) -> None:
         "smoke",
         "--out",
         str(tmp_path),
+        "--attack",
+        "decoder",
         "--quiet",
         env=_env(),
     )
     assert result.returncode == 0, result.stderr
     assert "decoder    ssim" in result.stdout and "worst case: decoder ssim" in result.stdout
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["defense"] == {"name": "split", "params": {"cut": "layer2", "lr": 0.001}}
+    assert report["defense"]["name"] == "split"
+    assert report["defense"]["params"] == {"cut": "layer2", "lr": 0.001}
     assert report["data"]["layout"] == "bundled"
 
 
