@@ -1,4 +1,4 @@
-"""The ``privattack`` command: ``suites``, ``data`` and ``evaluate``."""
+"""The ``privattack`` command: ``suites``, ``data``, ``evaluate``, ``gate`` and ``diff``."""
 
 from __future__ import annotations
 
@@ -99,6 +99,57 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gate(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from privattack import evaluate
+    from privattack.gates import check, describe, junit_xml, load_gates
+    from privattack.report import write_atomic
+
+    path = args.file or (
+        "privattack.toml" if Path("privattack.toml").is_file() else "pyproject.toml"
+    )
+    sys.path.insert(0, str(Path.cwd()))  # so `module:factory` finds the user's code
+    gates, out = load_gates(path), Path(args.out)
+    verdicts, start = [], time.perf_counter()
+    for gate in gates:
+        report = evaluate(
+            gate.build_defense(),
+            gate.suite,
+            scale=gate.scale,
+            seed=gate.seed,
+            data_root=args.data_root,
+            out=out / gate.name,
+            progress=not args.quiet,
+        )
+        verdicts += check(report, gate.thresholds, gate.name)
+    rows = [["gate", "threshold", "verdict"]]
+    rows += [[v.gate, v.threshold, describe(v)] for v in verdicts]
+    print(_table(rows))
+    write_atomic(out / "junit.xml", junit_xml(verdicts, time.perf_counter() - start).encode())
+    failed = sum(not v.passed for v in verdicts)
+    print(f"{len(verdicts) - failed} passed, {failed} failed (reports and junit.xml in {out})")
+    return 1 if failed else 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from privattack.gates import diff
+
+    documents = []
+    for path in (args.old, args.new):
+        try:
+            documents.append(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError) as error:
+            raise PrivattackError(f"{path}: not a readable report.json ({error}).") from error
+    lines, regressed = diff(*documents)
+    print("\n".join(lines))
+    return 1 if regressed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``privattack`` command."""
     parser = argparse.ArgumentParser(prog="privattack", description=__doc__)
@@ -135,6 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="folder for report.json and reconstructions.png")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
     ev.set_defaults(run=_evaluate)
+
+    gate = sub.add_parser("gate", help="run the gates of a file; exit 1 when one fails")
+    gate.add_argument("file", nargs="?", help="privattack.toml (default) or pyproject.toml")
+    gate.add_argument("--out", default="privattack-gates", help="reports and junit.xml")
+    gate.add_argument("--data-root", help="folder with cifar10/, celeba/, ...")
+    gate.add_argument("--quiet", action="store_true", help="no progress bars")
+    gate.set_defaults(run=_gate)
+
+    compare = sub.add_parser("diff", help="compare two report.json files; exit 1 on regression")
+    compare.add_argument("old")
+    compare.add_argument("new")
+    compare.set_defaults(run=_diff)
     return parser
 
 

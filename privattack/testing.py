@@ -12,8 +12,29 @@ import torch
 
 from privattack.errors import PrivattackError
 from privattack.protocol import Defense, capabilities
+from privattack.report import Report
 
 Check = Callable[[Defense], None]
+
+
+def assert_leakage(report: Report, **thresholds: float) -> None:
+    """Fail with a readable message unless ``report`` meets every threshold.
+
+    Example: ``assert_leakage(report, max_ssim=0.4, min_utility=0.85)``; the thresholds are
+    those of a gates file (``max_ssim``, ``max_psnr``, ``min_l1``, ``max_attribute_accuracy``,
+    ``max_advantage``, ``min_utility``), checked against the pessimistic interval end.
+    """
+    from privattack.gates import check, describe
+
+    failed = [v for v in check(report, thresholds) if not v.passed]
+    if failed:
+        lines = "\n  ".join(describe(v) for v in failed)
+        raise AssertionError(
+            f"{report.defense['name']} on {report.suite} ({report.scale}, "
+            f"seed {report.seed}) leaks more than allowed:\n  {lines}"
+        )
+
+
 IMAGE_SIZE = 32
 
 
