@@ -120,10 +120,11 @@ def _gate(args: argparse.Namespace) -> int:
             scale=gate.scale,
             seed=gate.seed,
             data_root=args.data_root,
-            out=out / gate.name,
             progress=not args.quiet,
         )
-        verdicts += check(report, gate.thresholds, gate.name)
+        checked = check(report, gate.thresholds, gate.name)
+        report.save(out / gate.name, verdicts=checked)
+        verdicts += checked
     rows = [["gate", "threshold", "verdict"]]
     rows += [[v.gate, v.threshold, describe(v)] for v in verdicts]
     print(_table(rows))

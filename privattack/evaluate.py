@@ -47,7 +47,7 @@ from privattack.report import Leakage, Report, worst_case
 from privattack.suite import Suite
 from privattack.training import predict_batched, seed_everything, train_supervised
 
-GRID_SAMPLES = 8
+GRID_SAMPLES = 8  # test images shown in the reconstruction grid
 RELEASE_BATCH = 128
 
 
@@ -254,7 +254,8 @@ def evaluate(
     )
     leakage: dict[str, Leakage] = {}
     skipped: dict[str, str] = {}
-    samples = {"original": x_test[:GRID_SAMPLES]}
+    reconstructions: dict[str, torch.Tensor] = {}
+    per_image_ssim: dict[str, torch.Tensor] = {}
     for name in chosen:
         factory = attack_registry.factory(name)
         missing = _missing_capabilities(factory.requires, caps)
@@ -286,7 +287,8 @@ def evaluate(
                 result.params,
                 {"n": scored},
             )
-            samples[name] = result.reconstructions[:GRID_SAMPLES]
+            reconstructions[name] = result.reconstructions
+            per_image_ssim[name] = per_image["ssim"]
         else:
             assert y_sensitive is not None
             leakage[name] = _attribute_leakage(
@@ -306,6 +308,7 @@ def evaluate(
         assert y_sensitive is not None
         null["accuracy"] = chance(y_sensitive["attack_train"], y_sensitive["attack_test"])
 
+    worst = worst_case(leakage, "ssim" if spec.data.is_input else "accuracy")
     report = Report(
         suite=spec.name,
         suite_version=spec.version,
@@ -324,14 +327,31 @@ def evaluate(
         utility_source=utility_source,
         leakage=leakage,
         null=null,
-        worst_case=worst_case(leakage, "ssim" if spec.data.is_input else "accuracy"),
+        worst_case=worst,
         skipped=skipped,
         manifest=_manifest(device, caps, timer.seconds),
-        samples=samples if spec.data.is_input else {},
+        samples=_grid_samples(
+            x_test, reconstructions, per_image_ssim, worst.attack if worst else None
+        ),
     )
     if out is not None:
         report.save(out)
     return report
+
+
+def _grid_samples(
+    x_test: torch.Tensor,
+    reconstructions: dict[str, torch.Tensor],
+    ssim: dict[str, torch.Tensor],
+    worst: str | None,
+) -> dict[str, torch.Tensor]:
+    """Originals and every attack's reconstructions of the same test images, the images the
+    worst-case attack reconstructs best first (among those every attack scored)."""
+    if not reconstructions or worst not in ssim:
+        return {}
+    shared = min(len(r) for r in reconstructions.values())
+    order = ssim[worst][:shared].argsort(descending=True)[:GRID_SAMPLES]
+    return {"original": x_test[order], **{n: r[order] for n, r in reconstructions.items()}}
 
 
 class _PredictModule(torch.nn.Module):

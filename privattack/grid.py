@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 import torch
 from PIL import Image, ImageDraw
@@ -12,8 +12,8 @@ from torchvision.utils import make_grid
 LABEL_WIDTH = 90
 
 
-def save_grid(rows: dict[str, Tensor], path: Path, scale: int = 2) -> None:
-    """Save ``rows`` (name -> (n, 3, H, W) in [0, 1]) as one labelled PNG at ``path``."""
+def grid_png(rows: dict[str, Tensor], scale: int = 2) -> bytes:
+    """``rows`` (name -> (n, 3, H, W) in [0, 1]) as one labelled PNG, one row per name."""
     names = list(rows)
     n = min(len(rows[name]) for name in names)  # white-box attacks may invert fewer images
     images = torch.cat([rows[name][:n].clamp(0, 1) for name in names])
@@ -26,4 +26,6 @@ def save_grid(rows: dict[str, Tensor], path: Path, scale: int = 2) -> None:
     draw, row_height = ImageDraw.Draw(canvas), picture.height / len(names)
     for k, name in enumerate(names):
         draw.text((4, int(row_height * (k + 0.5)) - 5), name, fill="black")
-    canvas.save(path)
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return buffer.getvalue()

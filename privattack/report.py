@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
 from privattack.metrics import HIGHER_IS_BETTER, Estimate
+
+if TYPE_CHECKING:
+    from privattack.gates import Verdict
 
 SCHEMA_VERSION = 1
 
@@ -103,15 +107,27 @@ class Report:
         """The report as JSON text."""
         return json.dumps(self.to_dict(), indent=2)
 
-    def save(self, out: str | os.PathLike[str]) -> Path:
-        """Write ``report.json`` (atomically) and ``reconstructions.png`` into folder ``out``."""
+    def save(
+        self,
+        out: str | os.PathLike[str],
+        verdicts: Sequence[Verdict] = (),
+        curve: Sequence[Report] = (),
+    ) -> Path:
+        """Write into folder ``out``: ``report.json``, ``report.html`` (self-contained, with
+        ``verdicts`` of gates and a privacy-utility plot of ``curve`` when given),
+        ``summary.md`` and, for input suites, ``reconstructions.png``. Each file is written
+        atomically."""
+        from privattack.grid import grid_png
+        from privattack.html import to_html, to_markdown
+
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / "report.json", self.to_json().encode())
-        if "original" in self.samples and len(self.samples) > 1:
-            from privattack.grid import save_grid
-
-            save_grid(self.samples, folder / "reconstructions.png")
+        grid = grid_png(self.samples) if "original" in self.samples else None
+        if grid is not None:
+            write_atomic(folder / "reconstructions.png", grid)
+        write_atomic(folder / "report.html", to_html(self, grid, verdicts, curve).encode())
+        write_atomic(folder / "summary.md", to_markdown(self, verdicts).encode())
         return folder / "report.json"
 
     def summary(self) -> str:

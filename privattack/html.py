@@ -1,0 +1,151 @@
+"""Reports people read: one self-contained HTML file (images inlined) and a Markdown summary."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Sequence
+from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from privattack.gates import Verdict
+    from privattack.report import Report
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.pass { color: #176117; font-weight: bold; } .fail { color: #b00020; font-weight: bold; }
+img { image-rendering: pixelated; max-width: 100%; }
+pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
+"""
+
+
+def _interval(estimate: dict) -> str:
+    return f"{estimate['mean']:.3f} [{estimate['ci'][0]:.3f}, {estimate['ci'][1]:.3f}]"
+
+
+def _png(data: bytes) -> str:
+    return f'<img alt="" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+
+def _rows(report: Report) -> list[tuple[str, str, str, str]]:
+    """(attack, metric, estimate with interval, null) for the summary table."""
+    data = report.to_dict()
+    rows = [
+        (
+            "utility (" + data["utility"]["source"] + ")",
+            "accuracy",
+            _interval(data["utility"]["accuracy"]),
+            f"{report.null['task_accuracy']:.3f}",
+        )
+    ]
+    for attack, metrics in data["leakage"].items():
+        for metric, value in metrics.items():
+            if isinstance(value, dict) and "ci" in value:
+                null = report.null.get(metric)
+                rows.append(
+                    (attack, metric, _interval(value), "-" if null is None else f"{null:.3f}")
+                )
+    return rows
+
+
+def to_markdown(report: Report, verdicts: Sequence[Verdict] = ()) -> str:
+    """A short Markdown summary, for pull-request comments."""
+    from privattack.gates import describe
+
+    lines = [
+        f"**privattack**: `{report.defense['name']}` on `{report.suite}` "
+        f"({report.scale}, seed {report.seed})",
+        "",
+        "| attack | metric | mean [95% CI] | null |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {a} | {m} | {v} | {n} |" for a, m, v, n in _rows(report)]
+    if report.worst_case:
+        w = report.worst_case
+        lines += ["", f"Worst case: **{w.attack}** {w.metric} = {w.value:.3f}"]
+    lines += [f"- {'✅' if v.passed else '❌'} {describe(v)}" for v in verdicts]
+    return "\n".join(lines) + "\n"
+
+
+def privacy_utility_png(reports: Sequence[Report], metric: str = "ssim") -> bytes:
+    """A privacy-utility plot (worst-case ``metric`` against utility) of several reports,
+    one line per defense, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    by_defense: dict[str, list[Report]] = {}
+    for report in reports:
+        by_defense.setdefault(report.defense["name"], []).append(report)
+    for name, group in by_defense.items():
+        points = sorted((r.worst_case.value, r.utility.mean) for r in group if r.worst_case)
+        axis.plot([p[0] for p in points], [p[1] for p in points], "o-", label=name)
+    axis.set_xlabel(f"worst-case {metric} (lower is more private)")
+    axis.set_ylabel("utility (task accuracy)")
+    axis.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def to_html(
+    report: Report,
+    grid_png: bytes | None = None,
+    verdicts: Sequence[Verdict] = (),
+    curve: Sequence[Report] = (),
+) -> str:
+    """The report as one self-contained HTML page."""
+    from privattack.gates import describe
+
+    title = f"privattack: {report.defense['name']} on {report.suite}"
+    table = "".join(
+        f"<tr><td>{escape(a)}</td><td>{escape(m)}</td><td>{escape(v)}</td><td>{escape(n)}</td></tr>"
+        for a, m, v, n in _rows(report)
+    )
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>",
+        f"<p>scale <b>{escape(report.scale)}</b>, seed {report.seed}, defense parameters "
+        f"<code>{escape(json.dumps(report.defense['params']))}</code></p>",
+        "<h2>Summary</h2><table><tr><th>attack</th><th>metric</th><th>mean [95% CI]</th>"
+        f"<th>null baseline</th></tr>{table}</table>",
+    ]
+    if report.worst_case:
+        w = report.worst_case
+        parts.append(
+            f"<p>Worst case: <b>{escape(w.attack)}</b> {escape(w.metric)} = {w.value:.3f}</p>"
+        )
+    if report.skipped:
+        parts.append(
+            "<p>Skipped: "
+            + "; ".join(f"{escape(k)} ({escape(v)})" for k, v in report.skipped.items())
+            + "</p>"
+        )
+    if verdicts:
+        items = "".join(
+            f"<li class='{'pass' if v.passed else 'fail'}'>{escape(describe(v))}</li>"
+            for v in verdicts
+        )
+        parts.append(f"<h2>Verdicts</h2><ul>{items}</ul>")
+    if grid_png:
+        parts.append(
+            "<h2>Reconstructions</h2><p>First row: the private test images, those the "
+            "worst-case attack reconstructs best first; below, each attack.</p>" + _png(grid_png)
+        )
+    if len(curve) > 1:
+        parts.append("<h2>Privacy-utility</h2>" + _png(privacy_utility_png(curve)))
+    parts.append(
+        "<h2>Manifest</h2><pre>"
+        + escape(json.dumps({"data": report.data, "manifest": report.manifest}, indent=2))
+        + "</pre></body></html>"
+    )
+    return "\n".join(parts)
