@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from privattack.evaluate import evaluate
@@ -34,22 +35,27 @@ def sweep(
         suite: the suite every point is evaluated on (same data, splits, attacks and seed).
         knob: the strength parameter, e.g. "ratio" for DISCO and random pruning.
         values: the strengths to evaluate.
-        evaluate_args: passed to ``evaluate`` (scale, seed, data_root, attacks, ...).
+        evaluate_args: passed to ``evaluate`` (scale, seed, data_root, attacks, ...); with
+            ``out``, each point is saved to ``out/<knob>=<value>/`` and its report.html shows
+            the whole privacy-utility curve.
 
     Example:
         >>> reports = sweep("disco", "celeba_input", "ratio", [0.6, 0.8, 0.9])  # doctest: +SKIP
         >>> [(r.defense["params"]["ratio"], r.utility.mean) for r in reports]   # doctest: +SKIP
     """
+    out = evaluate_args.pop("out", None)
     build = _factory(defense, knob)
     first = build(values[0])
     if knob not in getattr(first, "steerable", ()):
-        return [
+        reports = [
             evaluate(first if k == 0 else build(v), suite, **evaluate_args)
             for k, v in enumerate(values)
         ]
-    reports = [evaluate(first, suite, **evaluate_args)]  # trains once
-    reports += [
-        evaluate(first.steer(knob, v), suite, **evaluate_args)  # type: ignore[attr-defined]
-        for v in values[1:]
-    ]
+    else:
+        steer = first.steer  # type: ignore[attr-defined]
+        reports = [evaluate(first, suite, **evaluate_args)]  # trains once
+        reports += [evaluate(steer(knob, v), suite, **evaluate_args) for v in values[1:]]
+    if out is not None:
+        for value, report in zip(values, reports, strict=True):
+            report.save(Path(out) / f"{knob}={value}", curve=reports)
     return reports

@@ -44,17 +44,20 @@ class _Steerable:
 
 
 @pytest.mark.slow
-def test_sweep_trains_a_steerable_defense_once() -> None:
+def test_sweep_trains_a_steerable_defense_once(tmp_path) -> None:
     reports = privattack.sweep(
         _Steerable,
         "cifar10_input",
         "scale",
-        [1.0, 2.0, 3.0],
+        [1.0, 2.0],
         scale="smoke",
         attacks=["decoder"],
         progress=False,
+        out=tmp_path,
     )
     assert _Steerable.fits == 1
     assert [r.defense["params"]["scale"] for r in reports] == [1.0, 2.0]
     assert reports[0].defense["fit"].startswith("this run")
     assert reports[1].defense["fit"].startswith("before this run")
+    html = (tmp_path / "scale=2.0" / "report.html").read_text()
+    assert "<h2>Privacy-utility</h2>" in html
