@@ -41,6 +41,19 @@ class RegularisedSplit(SplitModel):
 
     uses_adversary = False
 
+    def __init__(
+        self,
+        knob: str,
+        strength: float,
+        cut: str,
+        lr: float,
+        image_size: int | None,
+        num_classes: int | None,
+    ) -> None:
+        super().__init__(cut=cut, lr=lr, image_size=image_size, num_classes=num_classes)
+        self.strength = strength
+        self.params = {**self.params, knob: strength}
+
     def privacy_term(
         self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: nn.Module | None
     ) -> Tensor:

@@ -35,12 +35,10 @@ class AdversarialSplit(RegularisedSplit):
         image_size: int | None = None,
         num_classes: int | None = None,
     ) -> None:
-        super().__init__(cut=cut, lr=lr, image_size=image_size, num_classes=num_classes)
-        self.lam = lam
-        self.params = {**self.params, "lam": lam}
+        super().__init__("lam", lam, cut, lr, image_size, num_classes)
 
     def privacy_term(
         self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: nn.Module | None
     ) -> Tensor:
         assert adversary is not None
-        return -self.lam * adversary_loss(task, adversary(z), secret)
+        return -self.strength * adversary_loss(task, adversary(z), secret)

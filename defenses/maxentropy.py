@@ -42,9 +42,7 @@ class MaxEntropySplit(RegularisedSplit):
         image_size: int | None = None,
         num_classes: int | None = None,
     ) -> None:
-        super().__init__(cut=cut, lr=lr, image_size=image_size, num_classes=num_classes)
-        self.lam = lam
-        self.params = {**self.params, "lam": lam}
+        super().__init__("lam", lam, cut, lr, image_size, num_classes)
 
     def fit(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> None:
         if task.sensitive == "input":
@@ -59,4 +57,4 @@ class MaxEntropySplit(RegularisedSplit):
         self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: nn.Module | None
     ) -> Tensor:
         assert adversary is not None
-        return -self.lam * prediction_entropy(adversary(z))
+        return -self.strength * prediction_entropy(adversary(z))

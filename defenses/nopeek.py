@@ -45,11 +45,9 @@ class NoPeekSplit(RegularisedSplit):
         image_size: int | None = None,
         num_classes: int | None = None,
     ) -> None:
-        super().__init__(cut=cut, lr=lr, image_size=image_size, num_classes=num_classes)
-        self.alpha = alpha
-        self.params = {**self.params, "alpha": alpha}
+        super().__init__("alpha", alpha, cut, lr, image_size, num_classes)
 
     def privacy_term(
         self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: nn.Module | None
     ) -> Tensor:
-        return self.alpha * distance_correlation(x, z)
+        return self.strength * distance_correlation(x, z)

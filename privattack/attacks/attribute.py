@@ -13,9 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from privattack.attacks.base import AttackData, AttackResult, Target
-from privattack.attacks.configured import Configured
+from privattack.attacks.configured import SupervisedAttack, SupervisedConfig
 from privattack.registry import attacks
-from privattack.training import predict_batched, seed_everything, train_supervised
 
 
 def classifier_head(z_shape: tuple[int, ...], num_classes: int, width: int = 64) -> nn.Module:
@@ -44,7 +43,7 @@ def classifier_head(z_shape: tuple[int, ...], num_classes: int, width: int = 64)
 
 
 @attacks.register("attribute")
-class AttributeAttack(Configured):
+class AttributeAttack(SupervisedAttack):
     """Train a classifier on (z, sensitive attribute) of attack_train; predict attack_test."""
 
     name: ClassVar[str] = "attribute"
@@ -52,33 +51,13 @@ class AttributeAttack(Configured):
     requires: ClassVar[tuple[str, ...]] = ()
 
     @dataclass(frozen=True)
-    class Config:
-        lr: float = 1e-3
-        epochs: int | None = None  # None: the suite scale's attack_epochs
-        width: int = 64
-        batch_size: int = 32
+    class Config(SupervisedConfig):
         weight_decay: float = 1e-4
 
     def run(self, data: AttackData) -> AttackResult:
         if data.y_train is None or data.num_classes is None:
             raise ValueError("the attribute attack needs sensitive labels for attack_train.")
-        cfg = self.config
-        seed_everything(data.seed)
-        head = classifier_head(tuple(data.z_train.shape[1:]), data.num_classes, cfg.width)
-        train_supervised(
-            head,
-            data.z_train,
-            data.y_train,
-            F.cross_entropy,
-            epochs=cfg.epochs or data.epochs,
-            batch_size=cfg.batch_size,
-            lr=cfg.lr,
-            weight_decay=cfg.weight_decay,
-            seed=data.seed,
-            device=data.device,
-            progress=data.progress,
-            desc="attribute attack",
-        )
-        return AttackResult(
-            logits=predict_batched(head, data.z_test, 256, data.device), params=self.params()
-        )
+        self.seeded(data)
+        head = classifier_head(tuple(data.z_train.shape[1:]), data.num_classes, self.config.width)
+        logits = self.fit_predict(head, data.y_train, F.cross_entropy, data)
+        return AttackResult(logits=logits, params=self.params())

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from torch import Tensor, nn
+
+from privattack.attacks.base import AttackData
 from privattack.errors import UnknownNameError
+from privattack.training import predict_batched, seed_everything, train_supervised
 
 
 class Configured:
@@ -24,3 +30,48 @@ class Configured:
     def params(self) -> dict[str, Any]:
         """The hyper-parameters in force, for the report."""
         return dataclasses.asdict(self.config)
+
+
+@dataclass(frozen=True)
+class SupervisedConfig:
+    """Hyper-parameters every supervised attack (a network trained on attack_train) shares."""
+
+    lr: float = 1e-3
+    epochs: int | None = None  # None: the suite scale's attack_epochs
+    width: int = 64
+    batch_size: int = 32
+    weight_decay: float = 0.0
+
+
+class SupervisedAttack(Configured):
+    """An attack that trains a network on (z, secret) pairs of attack_train."""
+
+    def fit_predict(
+        self,
+        model: nn.Module,
+        targets: Tensor,
+        loss: Callable[[Tensor, Tensor], Tensor],
+        data: AttackData,
+    ) -> Tensor:
+        """Train ``model`` on (z_train, targets) with the config; its outputs on z_test."""
+        cfg = self.config
+        train_supervised(
+            model,
+            data.z_train,
+            targets,
+            loss,
+            epochs=cfg.epochs or data.epochs,
+            batch_size=cfg.batch_size,
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            seed=data.seed,
+            device=data.device,
+            progress=data.progress,
+            desc=f"{self.name} attack",
+        )
+        return predict_batched(model, data.z_test, 256, data.device)
+
+    @staticmethod
+    def seeded(data: AttackData) -> None:
+        """Seed weight initialisation from the attack's seed."""
+        seed_everything(data.seed)

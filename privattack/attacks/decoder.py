@@ -16,10 +16,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from privattack.attacks.base import AttackData, AttackResult, Target
-from privattack.attacks.configured import Configured
+from privattack.attacks.configured import SupervisedAttack, SupervisedConfig
 from privattack.errors import UnknownNameError
 from privattack.registry import attacks
-from privattack.training import predict_batched, seed_everything, train_supervised
 
 
 def _conv_block(c_in: int, c_out: int) -> list[nn.Module]:
@@ -96,7 +95,7 @@ def reconstruction_loss(name: str) -> nn.Module | object:
 
 
 @attacks.register("decoder")
-class DecoderAttack(Configured):
+class DecoderAttack(SupervisedAttack):
     """Train a decoder on (z, x) of attack_train; reconstruct attack_test from z alone."""
 
     name: ClassVar[str] = "decoder"
@@ -104,36 +103,17 @@ class DecoderAttack(Configured):
     requires: ClassVar[tuple[str, ...]] = ()
 
     @dataclass(frozen=True)
-    class Config:
-        lr: float = 1e-3
-        epochs: int | None = None  # None: the suite scale's attack_epochs
-        width: int = 64
-        batch_size: int = 32
-        weight_decay: float = 0.0
+    class Config(SupervisedConfig):
         loss: str = "l1"
         upsample: str = "transposed"
 
     def run(self, data: AttackData) -> AttackResult:
         cfg = self.config
-        seed_everything(data.seed)
+        self.seeded(data)
         decoder = ConvDecoder(
             tuple(data.z_train.shape[1:]), data.x_train.shape[-1], cfg.width, cfg.upsample
         )
-        train_supervised(
-            decoder,
-            data.z_train,
-            data.x_train,
-            reconstruction_loss(cfg.loss),
-            epochs=cfg.epochs or data.epochs,
-            batch_size=cfg.batch_size,
-            lr=cfg.lr,
-            weight_decay=cfg.weight_decay,
-            seed=data.seed,
-            device=data.device,
-            progress=data.progress,
-            desc="decoder attack",
-        )
-        x_hat = predict_batched(decoder, data.z_test, 256, data.device)
+        x_hat = self.fit_predict(decoder, data.x_train, reconstruction_loss(cfg.loss), data)
         return AttackResult(reconstructions=x_hat, params=self.params())
 
 

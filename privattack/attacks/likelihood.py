@@ -103,14 +103,15 @@ def feature_distance(name: str, z_hat: Tensor, z: Tensor) -> Tensor:
 
 
 @dataclass(frozen=True)
-class SearchSettings:
-    """The knobs of the search both white-box attacks share."""
+class SearchConfig:
+    """The hyper-parameters both white-box attacks share."""
 
-    lr: float
-    iterations: int
-    distance: str
-    tv_weight: float
-    select: str  # "best_feature" or "last"
+    lr: float = 0.05
+    iterations: int | None = None  # None: the suite scale's iterations
+    distance: str = "mse"
+    tv_weight: float = 0.05
+    select: str = "best_feature"  # or "last"; never a comparison with the private image
+    batch_size: int = 64  # images inverted at once
 
 
 def invert(
@@ -118,7 +119,8 @@ def invert(
     z: Tensor,
     images: nn.Module,
     inputs: Tensor,
-    settings: SearchSettings,
+    settings: SearchConfig,
+    iterations: int,
     *,
     input_noise: float = 0.0,
     progress: bool = False,
@@ -142,8 +144,8 @@ def invert(
     optimiser = torch.optim.Adam(images.parameters(), lr=settings.lr)
     best = torch.full((len(z),), float("inf"), device=z.device)
     chosen: Tensor | None = None
-    for step in tqdm(range(settings.iterations), desc=desc, disable=not progress, leave=False):
-        scale = input_noise * (1 - step / settings.iterations)
+    for step in tqdm(range(iterations), desc=desc, disable=not progress, leave=False):
+        scale = input_noise * (1 - step / iterations)
         x = images(inputs + scale * torch.randn_like(inputs) if scale else inputs)
         feature_loss = feature_distance(settings.distance, client(x), z)
         tv = kornia.losses.total_variation(x, reduction="mean").mean(1)
@@ -181,12 +183,6 @@ class _WhiteBox(Configured):
     target: ClassVar[Target] = "input"
     requires: ClassVar[tuple[str, ...]] = ("client",)
 
-    def _settings(self, data: AttackData) -> SearchSettings:
-        cfg = self.config
-        return SearchSettings(
-            cfg.lr, cfg.iterations or data.iterations, cfg.distance, cfg.tv_weight, cfg.select
-        )
-
     def _parametrise(
         self,
         batch: int,
@@ -212,7 +208,8 @@ class _WhiteBox(Configured):
                     z,
                     images,
                     inputs,
-                    self._settings(data),
+                    self.config,
+                    self.config.iterations or data.iterations,
                     input_noise=input_noise,
                     progress=data.progress,
                     desc=f"{self.name} attack",
@@ -228,15 +225,12 @@ class LikelihoodAttack(_WhiteBox):
     name: ClassVar[str] = "likelihood"
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(SearchConfig):
         lr: float = 0.01
-        iterations: int | None = None  # None: the suite scale's iterations
-        distance: str = "mse"
         tv_weight: float = 0.01
-        input_noise: float = 0.03
-        width: int = 16
-        select: str = "best_feature"
-        batch_size: int = 32  # images inverted at once
+        batch_size: int = 32
+        input_noise: float = 0.03  # std of the noise added to the generator's input, annealed
+        width: int = 16  # channels of each generator
 
     def _parametrise(
         self,
@@ -257,14 +251,7 @@ class InversionAttack(_WhiteBox):
 
     name: ClassVar[str] = "inversion"
 
-    @dataclass(frozen=True)
-    class Config:
-        lr: float = 0.05
-        iterations: int | None = None
-        distance: str = "mse"
-        tv_weight: float = 0.05
-        select: str = "best_feature"
-        batch_size: int = 64
+    Config = SearchConfig
 
     def _parametrise(
         self,
