@@ -14,7 +14,7 @@ from privattack.defenses.noise import GaussianNoise
 from privattack.defenses.nopeek import distance_correlation
 from privattack.defenses.shredder import LearnedLaplaceNoise, shredder_regulariser
 
-SUITE = Path(__file__).parent / "suites" / "baselines_fairface.toml"
+SUITE = Path(__file__).parent / "suite_files" / "baselines_fairface.toml"
 
 
 def _task(sensitive: str) -> privattack.Task:
@@ -117,6 +117,11 @@ def test_shredder_regulariser_reaches_and_grows_the_noise() -> None:
     assert noise.log_scale.grad is not None and (noise.log_scale.grad < 0).all()
     torch.optim.SGD(noise.parameters(), lr=1.0).step()
     assert (noise.log_scale > before).all()
+
+
+@pytest.fixture(scope="module")
+def undefended() -> privattack.Report:
+    return privattack.evaluate("split", SUITE, scale="smoke", progress=False)
 
 
 @pytest.mark.slow

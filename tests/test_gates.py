@@ -17,7 +17,7 @@ from privattack.metrics import Estimate
 from privattack.report import Leakage, Report
 from privattack.testing import assert_leakage
 
-SUITE = Path(__file__).parent / "suites" / "gate_smoke.toml"
+SUITE = Path(__file__).parent / "suite_files" / "gate_smoke.toml"
 
 
 def _report(ssim: tuple[float, float, float], utility: tuple[float, float, float]) -> Report:

@@ -20,7 +20,10 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[privattack.Report, 
     torch.manual_seed(0)
     defense = privattack.adapters.module(torch.nn.Conv2d(3, 8, 3, stride=2, padding=1))
     report = privattack.evaluate(
-        defense, Path(__file__).parent / "suites" / "gate_smoke.toml", scale="smoke", progress=False
+        defense,
+        Path(__file__).parent / "suite_files" / "gate_smoke.toml",
+        scale="smoke",
+        progress=False,
     )
     out = tmp_path_factory.mktemp("html")
     report.save(out, verdicts=check(report, {"max_ssim": 0.3}, "strict"), curve=[report, report])

@@ -10,7 +10,7 @@ import pytest
 import privattack
 from privattack.testing import assert_leakage
 
-SUITE = Path(__file__).parent / "suites" / "gate_smoke.toml"
+SUITE = Path(__file__).parent / "suite_files" / "gate_smoke.toml"
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ def test_random_pruning_draws_a_fresh_mask_per_sample_and_call() -> None:
     assert privattack.capabilities(pruning).stochastic
 
 
-class _Steerable:
+class Steerable:
     """A steerable toy defense that counts how often it is trained."""
 
     steerable = ("scale",)
@@ -34,8 +34,8 @@ class _Steerable:
         type(self).fits += 1
         self.fitted = True
 
-    def steer(self, knob: str, value: float) -> _Steerable:
-        steered = _Steerable(value)
+    def steer(self, knob: str, value: float) -> Steerable:
+        steered = Steerable(value)
         steered.fitted = self.fitted
         return steered
 
@@ -46,7 +46,7 @@ class _Steerable:
 @pytest.mark.slow
 def test_sweep_trains_a_steerable_defense_once(tmp_path) -> None:
     reports = privattack.sweep(
-        _Steerable,
+        Steerable,
         "cifar10_input",
         "scale",
         [1.0, 2.0],
@@ -55,7 +55,7 @@ def test_sweep_trains_a_steerable_defense_once(tmp_path) -> None:
         progress=False,
         out=tmp_path,
     )
-    assert _Steerable.fits == 1
+    assert Steerable.fits == 1
     assert [r.defense["params"]["scale"] for r in reports] == [1.0, 2.0]
     assert reports[0].defense["fit"].startswith("this run")
     assert reports[1].defense["fit"].startswith("before this run")
