@@ -1,7 +1,7 @@
 """Wall time of evaluate("split", "fairface_input") at quick scale, phase by phase, and the
 split model's training throughput against a plain PyTorch loop on the same model and batches.
 
-Usage: python benchmarks/evaluate_speed.py [--scale quick] [--repeats 3]
+Usage: python benchmarks/evaluate_speed.py [--scale quick] [--repeats 3] [--attacks decoder]
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="quick")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--attacks", nargs="+", help="only these attacks (default: the suite's)")
     args = parser.parse_args()
     print(
         f"machine: {platform.processor() or platform.machine()}, "
@@ -72,9 +73,15 @@ def main() -> None:
     )
 
     start = time.perf_counter()
-    report = privattack.evaluate("split", "fairface_input", scale=args.scale, progress=False)
+    report = privattack.evaluate(
+        "split", "fairface_input", scale=args.scale, attacks=args.attacks, progress=False
+    )
     total = time.perf_counter() - start
-    print(f"\nevaluate('split', 'fairface_input', scale='{args.scale}'): {total:.1f} s")
+    attacks = ", ".join(args.attacks or list(report.leakage))
+    print(
+        f"\nevaluate('split', 'fairface_input', scale='{args.scale}'), attacks {attacks}: "
+        f"{total:.1f} s"
+    )
     for phase, seconds in report.manifest["seconds"].items():
         print(f"  {phase:<16} {seconds:7.1f} s")
     print(f"  {'metrics+report':<16} {total - sum(report.manifest['seconds'].values()):7.1f} s")
