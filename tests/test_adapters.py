@@ -116,3 +116,16 @@ def test_pretrained_cifar_resnet20_on_the_living_attribute() -> None:
     report = privattack.evaluate(defense, "cifar10_attribute", scale="smoke", progress=False)
     assert report.utility.mean > 0.5  # a pretrained model: the probe reads the class off z
     assert report.leakage["attribute"].advantage.ci[0] > 0.1
+
+
+@pytest.mark.slow
+def test_pretrained_cifar_resnet20_leaks_less_when_cut_deeper() -> None:
+    model = privattack.adapters.load_resnet20(_weights("resnet20-12fca82f.th"))
+    ssim = {}
+    for node in ("layer1", "layer3"):
+        defense = privattack.adapters.torchvision(model, node=node)
+        report = privattack.evaluate(
+            defense, "cifar10_input", scale="smoke", attacks=["decoder"], progress=False
+        )
+        ssim[node] = report.leakage["decoder"].ssim
+    assert ssim["layer3"].ci[1] < ssim["layer1"].ci[0]
