@@ -1,4 +1,4 @@
-"""The ``privattack`` command: ``suites``, ``data``, ``evaluate``, ``gate`` and ``diff``."""
+"""The ``privattack`` command: ``suites``, ``data``, ``evaluate``, ``tune``, ``gate``, ``diff``."""
 
 from __future__ import annotations
 
@@ -90,12 +90,64 @@ def _evaluate(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         attacks=args.attack or None,
+        trials=args.trials,
+        storage=args.storage,
+        study=args.study,
+        prune=not args.no_prune,
         out=args.out,
         progress=not args.quiet,
     )
     print(report.summary())
     if args.out:
         print(f"wrote {args.out}/report.json")
+    return 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from privattack import defenses
+    from privattack.evaluate import tune
+    from privattack.prepare import prepare
+    from privattack.tuning import worker_seed
+
+    prepared = prepare(
+        defenses.get(args.defense, **dict(args.defense_param)),
+        args.suite,
+        scale=args.scale,
+        data_root=args.data_root,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.quiet,
+    )
+    trials = prepared.budget.trials if args.trials is None else args.trials
+    rows = [["attack", "trials", "pruned", "best (validation)", "default", "best parameters"]]
+    for attack in args.attack or list(prepared.suite.attacks):
+        tuned = tune(
+            prepared,
+            attack,
+            trials=trials,
+            storage=args.storage,
+            study=args.study,
+            prune=not args.no_prune,
+            sampler_seed=worker_seed(args.seed),
+            device=args.device,
+            progress=not args.quiet,
+        )
+        default = tuned.default_validation
+        rows.append(
+            [
+                attack,
+                str(tuned.trials),
+                str(tuned.pruned),
+                f"{tuned.metric} {tuned.best_validation:.3f}",
+                "-" if default is None else f"{default:.3f}",
+                str(tuned.best_params),
+            ]
+        )
+    print(_table(rows))
+    print(
+        f"study {args.study!r}: score the best with `privattack evaluate ... --trials 0 "
+        "--storage URL --study NAME`"
+    )
     return 0
 
 
@@ -119,6 +171,7 @@ def _gate(args: argparse.Namespace) -> int:
             gate.suite,
             scale=gate.scale,
             seed=gate.seed,
+            trials=gate.trials,
             data_root=args.data_root,
             progress=not args.quiet,
         )
@@ -151,6 +204,46 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if regressed else 0
 
 
+def _defense_arguments(parser: argparse.ArgumentParser) -> None:
+    """What to prepare: the defense, the suite, its scale, the data and the seed."""
+    parser.add_argument("--defense", required=True, help="a registered defense, e.g. split")
+    parser.add_argument(
+        "--defense-param",
+        action="append",
+        type=_parse_param,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a constructor parameter of the defense",
+    )
+    parser.add_argument("--suite", required=True, help="a suite name or a suite .toml file")
+    parser.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])
+    parser.add_argument("--data-root", help="folder with cifar10/, celeba/, ...")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
+
+
+def _tuning_arguments(parser: argparse.ArgumentParser, storage_required: bool) -> None:
+    parser.add_argument(
+        "--trials",
+        type=int,
+        help="tuning trials per attack (default: the suite scale's; 0: default parameters, "
+        "or the stored study's best with --storage)",
+    )
+    parser.add_argument(
+        "--storage",
+        required=storage_required,
+        help="keep studies here: sqlite:///FILE.db, journal:FILE or postgresql://USER@HOST/DB",
+    )
+    parser.add_argument(
+        "--study",
+        required=storage_required,
+        help="study name in the storage (one study per attack: NAME.ATTACK)",
+    )
+    parser.add_argument(
+        "--no-prune", action="store_true", help="run every trial to the end (no median pruner)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``privattack`` command."""
     parser = argparse.ArgumentParser(prog="privattack", description=__doc__)
@@ -169,24 +262,19 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(run=_data)
 
     ev = sub.add_parser("evaluate", help="attack a defense on a suite and report leakage")
-    ev.add_argument("--defense", required=True, help="a registered defense, e.g. split")
-    ev.add_argument(
-        "--defense-param",
-        action="append",
-        type=_parse_param,
-        default=[],
-        metavar="KEY=VALUE",
-        help="a constructor parameter of the defense",
-    )
-    ev.add_argument("--suite", required=True, help="a suite name or a suite .toml file")
-    ev.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])
-    ev.add_argument("--data-root", help="folder with cifar10/, celeba/, ...")
-    ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--device", default="cpu")
+    _defense_arguments(ev)
     ev.add_argument("--attack", action="append", help="run only this attack (repeatable)")
     ev.add_argument("--out", help="folder for report.json and reconstructions.png")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
+    _tuning_arguments(ev, storage_required=False)
     ev.set_defaults(run=_evaluate)
+
+    tu = sub.add_parser("tune", help="add trials to a stored tuning study (start one per worker)")
+    _defense_arguments(tu)
+    tu.add_argument("--attack", action="append", help="tune only this attack (repeatable)")
+    tu.add_argument("--quiet", action="store_true", help="no progress bars")
+    _tuning_arguments(tu, storage_required=True)
+    tu.set_defaults(run=_tune)
 
     gate = sub.add_parser("gate", help="run the gates of a file; exit 1 when one fails")
     gate.add_argument("file", nargs="?", help="privattack.toml (default) or pyproject.toml")

@@ -46,6 +46,10 @@ class DataError(PrivattackError, ValueError):
     """A data set is present but unusable (duplicate ids, too few images, bad labels)."""
 
 
+class TuningError(PrivattackError, ValueError):
+    """A tuning study cannot be used: no finished trial, another setup's study, a bad URL."""
+
+
 class UnknownNameError(PrivattackError, LookupError):
     """A name (defense, attack, suite, label) is not known; the message lists the known ones."""
 

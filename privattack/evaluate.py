@@ -1,28 +1,26 @@
 """``evaluate``: the data flow of DESIGN.md, from a suite and a defense to a Report.
 
 suite -> data set -> three splits -> defense.fit(defense_train) -> z = release(attack splits)
--> utility on attack_test -> each attack trained on attack_train, scored on attack_test
--> per-sample metrics -> bootstrap estimates, null baselines, worst case.
+(``prepare``) -> utility on attack_test -> each attack trained on attack_train (tuned on an
+inner split of it when trials are asked for), scored on attack_test -> per-sample metrics ->
+bootstrap estimates, null baselines, worst case.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
+import json
 import platform
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from privattack.attacks.attribute import classifier_head
 from privattack.attacks.base import AttackData, AttackResult
-from privattack.data import ImageSet, make_splits, open_dataset
-from privattack.errors import CapabilityError, DataError, UnknownNameError
+from privattack.errors import UnknownNameError
 from privattack.metrics import (
     Estimate,
     balanced_accuracy,
@@ -31,69 +29,21 @@ from privattack.metrics import (
     correct,
     image_metrics,
 )
-from privattack.protocol import (
-    Capabilities,
-    Defense,
-    LabelledImages,
-    Task,
-    TrainingBudget,
-    capabilities,
-    check_deterministic,
-    release_all,
+from privattack.prepare import (
+    RELEASE_BATCH,
+    PhaseTimer,
+    Prepared,
+    derive_seed,
+    prepare,
 )
+from privattack.protocol import Capabilities, Defense
 from privattack.registry import attacks as attack_registry
-from privattack.registry import defenses as defense_registry
 from privattack.report import Leakage, Report, worst_case
-from privattack.suite import Suite
+from privattack.suite import SearchParam, Suite
 from privattack.training import predict_batched, seed_everything, train_supervised
+from privattack.tuning import TrainSplit, Tuned, tune_attack
 
 GRID_SAMPLES = 8  # test images shown in the reconstruction grid
-RELEASE_BATCH = 128
-
-
-def derive_seed(seed: int, phase: str) -> int:
-    """A seed for one phase, so adding a phase or an attack never shifts another's randomness."""
-    return int.from_bytes(
-        hashlib.blake2b(f"{seed}:{phase}".encode(), digest_size=4).digest(), "little"
-    )
-
-
-class _Timer:
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        self.seconds[name] = round(time.perf_counter() - start, 3)
-
-
-def _resolve_defense(defense: Defense | str) -> tuple[Defense, dict[str, Any]]:
-    if isinstance(defense, str):
-        name = defense_registry.canonical(defense)
-        built = defense_registry.get(name)
-        return built, {"name": name, "params": dict(getattr(built, "params", {}))}
-    capabilities(defense)  # raises a clear error when release is missing
-    params = getattr(defense, "params", {})
-    name = defense_registry.name_of(defense) or type(defense).__name__
-    return defense, {"name": name, "params": dict(params)}
-
-
-def _resolve_suite(suite: Suite | str | Path) -> Suite:
-    if isinstance(suite, Suite):
-        return suite
-    from privattack import suites
-
-    return suites.load(suite)
-
-
-def _labelled_indices(dataset: ImageSet, label_names: Sequence[str]) -> np.ndarray:
-    """Indices of images that carry every label needed (-1 marks a missing label)."""
-    keep = np.ones(len(dataset), dtype=bool)
-    for name in label_names:
-        keep &= dataset.label(name) >= 0
-    return np.flatnonzero(keep)
 
 
 def _attribute_leakage(
@@ -103,7 +53,7 @@ def _attribute_leakage(
     pred = result.logits.argmax(1)
     base = chance(y_train, y_test)
     accuracy = bootstrap(correct(pred, y_test), seed)
-    rows = np.stack([pred.numpy(), y_test.numpy()], axis=1)
+    rows = torch.stack([pred, y_test], dim=1).numpy()
     balanced = bootstrap(
         rows,
         seed,
@@ -117,258 +67,299 @@ def _attribute_leakage(
     )
 
 
+def _input_leakage(result: AttackResult, x_test: torch.Tensor, seed: int) -> Leakage:
+    assert result.reconstructions is not None
+    scored = len(result.reconstructions)  # white-box attacks may invert a prefix
+    per_image = image_metrics(result.reconstructions, x_test[:scored])
+    return Leakage(
+        {m: bootstrap(v, seed) for m, v in per_image.items()}, result.params, {"n": scored}
+    )
+
+
 def _missing_capabilities(required: Sequence[str], caps: Capabilities) -> list[str]:
     return [name for name in required if not getattr(caps, name)]
 
 
-def evaluate(
-    defense: Defense | str,
-    suite: Suite | str | Path,
+def _utility(prepared: Prepared, device: str, progress: bool) -> tuple[Estimate, str]:
+    """Task accuracy on attack_test: the server's own logits, else a probe trained on z."""
+    seed, budget = prepared.seed, prepared.budget
+    if prepared.server_logits is not None:
+        logits, source = prepared.server_logits, "server"
+    else:
+        seed_everything(derive_seed(seed, "probe"))
+        z_train = prepared.z["attack_train"]
+        probe = classifier_head(tuple(z_train.shape[1:]), prepared.task.num_classes)
+        train_supervised(
+            probe,
+            z_train,
+            prepared.y_task["attack_train"],
+            F.cross_entropy,
+            epochs=budget.attack_epochs,
+            batch_size=budget.batch_size,
+            lr=1e-3,
+            seed=derive_seed(seed, "probe"),
+            device=device,
+            progress=progress,
+            desc="utility probe",
+        )
+        logits = predict_batched(probe, prepared.z["attack_test"], RELEASE_BATCH, device)
+        source = "probe"
+    accuracy = bootstrap(correct(logits, prepared.y_task["attack_test"]), derive_seed(seed, "ci"))
+    return accuracy, source
+
+
+def _search_space(suite: Suite, attack: str) -> dict[str, SearchParam]:
+    """The suite's search space for ``attack``, else the one the attack declares."""
+    declared = getattr(attack_registry.factory(attack), "search_space", {})
+    return dict(suite.attacks.get(attack) or declared)
+
+
+def study_setup(prepared: Prepared, attack: str) -> dict[str, Any]:
+    """What a stored study is tied to: a study made for another setup is refused."""
+    setup = {
+        "suite": prepared.suite.name,
+        "suite_version": prepared.suite.version,
+        "scale": prepared.scale,
+        "seed": prepared.seed,
+        "defense": {k: prepared.defense_info.get(k) for k in ("name", "params")},
+        "attack_train": prepared.data_info["fingerprints"]["attack_train"],
+        "attack": attack,
+    }
+    return json.loads(json.dumps(setup, default=str))  # as the storage will give it back
+
+
+def tune(
+    prepared: Prepared,
+    attack: str,
     *,
-    scale: str = "quick",
+    trials: int,
+    storage: str | None = None,
+    study: str | None = None,
+    prune: bool = True,
+    sampler_seed: int | None = None,
+    device: str = "cpu",
+    progress: bool = False,
+) -> Tuned:
+    """Tune one attack of ``prepared``'s suite on attack_train alone (never attack_test).
+
+    ``study`` names the stored study (one per attack: ``{study}.{attack}``).
+    """
+    y = None if prepared.y_sensitive is None else prepared.y_sensitive["attack_train"]
+    return tune_attack(
+        attack,
+        _search_space(prepared.suite, attack),
+        TrainSplit(prepared.z["attack_train"], prepared.x["attack_train"], y),
+        _attack_data(prepared, attack, device, progress=False),
+        study_setup(prepared, attack),
+        trials=trials,
+        storage=storage,
+        study=None if study is None else f"{study}.{attack}",
+        prune=prune,
+        sampler_seed=derive_seed(prepared.seed, f"tune:{attack}")
+        if sampler_seed is None
+        else sampler_seed,
+        progress=progress,
+    )
+
+
+def _attack_data(prepared: Prepared, attack: str, device: str, progress: bool) -> AttackData:
+    budget = prepared.budget
+    return AttackData(
+        z_train=prepared.z["attack_train"],
+        z_test=prepared.z["attack_test"],
+        x_train=prepared.x["attack_train"],
+        y_train=None if prepared.y_sensitive is None else prepared.y_sensitive["attack_train"],
+        num_classes=prepared.task.num_sensitive_classes,
+        defense=prepared.defense,  # type: ignore[arg-type]
+        seed=derive_seed(prepared.seed, f"attack:{attack}"),
+        device=device,
+        epochs=budget.attack_epochs,
+        iterations=budget.iterations,
+        invert_images=budget.invert_images,
+        progress=progress,
+    )
+
+
+def _run_and_score(
+    prepared: Prepared, attack: str, params: dict[str, Any], data: AttackData
+) -> tuple[Leakage, AttackResult]:
+    result = attack_registry.get(attack, **params).run(data)
+    ci_seed = derive_seed(prepared.seed, "ci")
+    if result.reconstructions is not None:
+        return _input_leakage(result, prepared.x["attack_test"], ci_seed), result
+    assert prepared.y_sensitive is not None
+    leakage = _attribute_leakage(
+        result, prepared.y_sensitive["attack_train"], prepared.y_sensitive["attack_test"], ci_seed
+    )
+    return leakage, result
+
+
+def evaluate(
+    defense: Defense | str | Prepared,
+    suite: Suite | str | Path | None = None,
+    *,
+    scale: str | None = None,
     data_root: str | Path | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     device: str = "cpu",
     attacks: Sequence[str] | None = None,
+    trials: int | None = None,
+    storage: str | None = None,
+    study: str | None = None,
+    prune: bool = True,
     out: str | Path | None = None,
     progress: bool = True,
 ) -> Report:
     """Measure how much ``defense`` leaks on ``suite``, next to the utility it keeps.
 
     Args:
-        defense: an object meeting the Defense protocol, or a registered name ("split", ...).
+        defense: an object meeting the Defense protocol, a registered name ("split", ...), or
+            activations read by ``privattack.load_activations`` (then give no suite, scale,
+            data_root or seed: they come from the stored benchmark).
         suite: a suite name ("celeba_input"), a path to a suite file, or a loaded Suite.
-        scale: "smoke" (seconds), "quick" (minutes on a CPU) or "paper" (a GPU).
+        scale: "smoke" (seconds), "quick" (minutes on a CPU; the default) or "paper" (a GPU).
         data_root: folder holding ``cifar10/``, ``celeba/``, ...; default ``$PRIVATTACK_DATA``,
             else the data bundled with privattack.
-        seed: feeds every random choice (splits, training, attacks, bootstrap).
+        seed: feeds every random choice (splits, training, tuning, bootstrap); default 0.
         device: where models train and run ("cpu", "cuda").
         attacks: run only these of the suite's attacks (default: all of them).
-        out: a folder to write ``report.json`` and ``reconstructions.png`` into.
+        trials: tuning trials per attack (default: the suite scale's ``trials``; 0: defaults
+            only). Tuning sees attack_train alone; the best parameters are refitted on all of
+            it and scored on attack_test, next to the defaults' score.
+        storage, study: keep each attack's study in ``storage`` (``sqlite:///f.db``,
+            ``journal:FILE``, ``postgresql://...``) under ``{study}.{attack}``, so that a
+            rerun resumes it and ``privattack tune`` workers can share it.
+        prune: stop trials that trail the median as they learn.
+        out: a folder to write ``report.json``, ``report.html`` and ``reconstructions.png``.
         progress: show progress bars.
 
     Returns:
         The Report: ``report.utility``, ``report.leakage["decoder"].ssim``, ``report.worst_case``.
     """
-    timer = _Timer()
-    spec = _resolve_suite(suite)
-    budget = spec.budget(scale)
-    size = budget.image_size
+    if isinstance(defense, Prepared):
+        given = {"suite": suite, "scale": scale, "data_root": data_root, "seed": seed}
+        if any(v is not None for v in given.values()):
+            named = ", ".join(k for k, v in given.items() if v is not None)
+            raise TypeError(f"stored activations fix suite, scale and seed; do not pass {named}.")
+        prepared = defense
+    else:
+        if suite is None:
+            raise TypeError("evaluate() needs a suite: a name, a suite file or a Suite.")
+        prepared = prepare(
+            defense,
+            suite,
+            scale=scale or "quick",
+            data_root=data_root,
+            seed=0 if seed is None else seed,
+            device=device,
+            progress=progress,
+        )
+    return _attack(prepared, attacks, trials, storage, study, prune, device, out, progress)
+
+
+def _attack(
+    prepared: Prepared,
+    attacks: Sequence[str] | None,
+    trials: int | None,
+    storage: str | None,
+    study: str | None,
+    prune: bool,
+    device: str,
+    out: str | Path | None,
+    progress: bool,
+) -> Report:
+    spec, seed = prepared.suite, prepared.seed
     chosen = list(spec.attacks) if attacks is None else list(attacks)
     for name in chosen:
         if name not in spec.attacks:
             raise UnknownNameError(f"attack of suite {spec.name!r}", name, spec.attacks)
-    defense_obj, defense_info = _resolve_defense(defense)
-    caps = capabilities(defense_obj)
-    label = defense_info["name"]
-
-    with timer.phase("data"):
-        dataset = open_dataset(spec.data.dataset, data_root)
-        needed = [spec.data.task] + ([] if spec.data.is_input else [spec.data.sensitive])
-        usable = _labelled_indices(dataset, needed)
-        partition = (
-            dataset.partition[usable]
-            if budget.official_splits and dataset.partition is not None
-            else None
-        )
-        splits = make_splits(dataset.ids[usable], budget.splits, seed, partition)
-        index = {name: usable[idx] for name, idx in splits.indices.items()}
-        images = {name: dataset.images(idx, size) for name, idx in index.items()}
-        labels = {
-            name: {n: torch.from_numpy(dataset.label(n)[idx]) for n in needed}
-            for name, idx in index.items()
-        }
-
-    task = Task(
-        image_size=size,
-        task=spec.data.task,
-        num_classes=dataset.num_classes(spec.data.task),
-        sensitive=spec.data.sensitive,
-        num_sensitive_classes=None
-        if spec.data.is_input
-        else dataset.num_classes(spec.data.sensitive),
-    )
-    defense_info["fit"] = "none"
-    if caps.fit and getattr(defense_obj, "fitted", False):
-        defense_info["fit"] = "before this run (reused as given)"
-    elif caps.fit:
-        defense_info["fit"] = "this run, on defense_train"
-        if budget.splits["defense_train"] == 0:
-            raise DataError(
-                f"{label} trains (it has fit) but scale {scale!r} of suite "
-                f"{spec.name!r} gives defense_train no images."
-            )
-        with timer.phase("fit"):
-            defense_obj.fit(  # type: ignore[attr-defined]
-                task,
-                LabelledImages(images["defense_train"], labels["defense_train"]),
-                TrainingBudget(
-                    budget.defense_epochs,
-                    budget.batch_size,
-                    derive_seed(seed, "fit"),
-                    device,
-                    progress,
-                ),
-            )
-        caps = capabilities(defense_obj)
-
-    with timer.phase("release"):
-        if not caps.stochastic:
-            check_deterministic(defense_obj, images["attack_test"][:4].to(device), label)
-        seed_everything(derive_seed(seed, "release"))  # stochastic defenses: reproducible noise
-        z = {
-            name: release_all(defense_obj, images[name], RELEASE_BATCH, label, device)
-            for name in ("attack_train", "attack_test")
-        }
-
-    y_task = {name: labels[name][spec.data.task] for name in labels}
+    trials = prepared.budget.trials if trials is None else trials
+    tuning = trials > 0 or storage is not None
+    timer = PhaseTimer()
+    timer.seconds.update(prepared.seconds)
     with timer.phase("utility"):
-        if caps.predict:
-            logits = predict_batched(
-                _PredictModule(defense_obj), z["attack_test"], RELEASE_BATCH, device
-            )
-            utility_source = "server"
-        else:
-            seed_everything(derive_seed(seed, "probe"))
-            probe = classifier_head(tuple(z["attack_train"].shape[1:]), task.num_classes)
-            train_supervised(
-                probe,
-                z["attack_train"],
-                y_task["attack_train"],
-                F.cross_entropy,
-                epochs=budget.attack_epochs,
-                batch_size=budget.batch_size,
-                lr=1e-3,
-                seed=derive_seed(seed, "probe"),
-                device=device,
-                progress=progress,
-                desc="utility probe",
-            )
-            logits = predict_batched(probe, z["attack_test"], RELEASE_BATCH, device)
-            utility_source = "probe"
-        utility = bootstrap(correct(logits, y_task["attack_test"]), derive_seed(seed, "ci"))
+        utility, utility_source = _utility(prepared, device, progress)
 
-    x_train, x_test = images["attack_train"], images["attack_test"]
-    y_sensitive = (
-        None if spec.data.is_input else {name: labels[name][spec.data.sensitive] for name in labels}
-    )
     leakage: dict[str, Leakage] = {}
     skipped: dict[str, str] = {}
     reconstructions: dict[str, torch.Tensor] = {}
-    per_image_ssim: dict[str, torch.Tensor] = {}
     for name in chosen:
-        factory = attack_registry.factory(name)
-        missing = _missing_capabilities(factory.requires, caps)
+        missing = _missing_capabilities(attack_registry.factory(name).requires, prepared.caps)
         if missing:
             skipped[name] = f"the defense has no {' or '.join(missing)} capability"
             continue
-        attack = attack_registry.get(name)
-        data = AttackData(
-            z_train=z["attack_train"],
-            z_test=z["attack_test"],
-            x_train=x_train,
-            y_train=None if y_sensitive is None else y_sensitive["attack_train"],
-            num_classes=task.num_sensitive_classes,
-            defense=defense_obj,
-            seed=derive_seed(seed, f"attack:{name}"),
-            device=device,
-            epochs=budget.attack_epochs,
-            iterations=budget.iterations,
-            invert_images=budget.invert_images,
-            progress=progress,
-        )
+        data = _attack_data(prepared, name, device, progress)
         with timer.phase(f"attack:{name}"):
-            result = attack.run(data)
+            scored, result = _run_and_score(prepared, name, {}, data)
+        if tuning:
+            with timer.phase(f"tune:{name}"):
+                tuned = tune(
+                    prepared,
+                    name,
+                    trials=trials,
+                    storage=storage,
+                    study=study,
+                    prune=prune,
+                    device=device,
+                    progress=progress,
+                )
+                default = scored
+                if any(result.params.get(k) != v for k, v in tuned.best_params.items()):
+                    scored, result = _run_and_score(prepared, name, tuned.best_params, data)
+            scored = dataclasses.replace(scored, tuning=tuned, default=default.metrics)
+        leakage[name] = scored
         if result.reconstructions is not None:
-            scored = len(result.reconstructions)  # white-box attacks may invert a prefix
-            per_image = image_metrics(result.reconstructions, x_test[:scored])
-            leakage[name] = Leakage(
-                {m: bootstrap(v, derive_seed(seed, "ci")) for m, v in per_image.items()},
-                result.params,
-                {"n": scored},
-            )
             reconstructions[name] = result.reconstructions
-            per_image_ssim[name] = per_image["ssim"]
-        else:
-            assert y_sensitive is not None
-            leakage[name] = _attribute_leakage(
-                result,
-                y_sensitive["attack_train"],
-                y_sensitive["attack_test"],
-                derive_seed(seed, "ci"),
-            )
 
-    null: dict[str, float] = {
-        "task_accuracy": chance(y_task["attack_train"], y_task["attack_test"])
-    }
-    if spec.data.is_input:
-        mean_image = x_train.mean(0, keepdim=True).expand_as(x_test)
-        null.update({m: v.mean().item() for m, v in image_metrics(mean_image, x_test).items()})
-    else:
-        assert y_sensitive is not None
-        null["accuracy"] = chance(y_sensitive["attack_train"], y_sensitive["attack_test"])
-
-    worst = worst_case(leakage, "ssim" if spec.data.is_input else "accuracy")
     report = Report(
         suite=spec.name,
         suite_version=spec.version,
-        scale=scale,
+        scale=prepared.scale,
         seed=seed,
-        defense=defense_info,
-        data={
-            "dataset": dataset.name,
-            "source": dataset.origin,
-            "layout": dataset.layout,
-            "image_size": size,
-            "n": splits.sizes(),
-            "fingerprints": dict(splits.fingerprints),
-        },
+        defense=prepared.defense_info,
+        data=prepared.data_info,
         utility=utility,
         utility_source=utility_source,
         leakage=leakage,
-        null=null,
-        worst_case=worst,
+        null=_null(prepared),
+        worst_case=worst_case(leakage, "ssim" if spec.data.is_input else "accuracy"),
         skipped=skipped,
-        manifest=_manifest(device, caps, timer.seconds),
-        samples=_grid_samples(
-            x_test, reconstructions, per_image_ssim, worst.attack if worst else None
-        ),
+        manifest=_manifest(device, prepared.caps, timer.seconds),
+        samples={},
     )
+    report = dataclasses.replace(report, samples=_grid_samples(prepared, reconstructions, report))
     if out is not None:
         report.save(out)
     return report
 
 
+def _null(prepared: Prepared) -> dict[str, float]:
+    """What an attacker who ignores z scores: the majority class, or the mean training image."""
+    y_task = prepared.y_task
+    null = {"task_accuracy": chance(y_task["attack_train"], y_task["attack_test"])}
+    if prepared.y_sensitive is None:
+        x_train, x_test = prepared.x["attack_train"], prepared.x["attack_test"]
+        mean_image = x_train.mean(0, keepdim=True).expand_as(x_test)
+        null.update({m: v.mean().item() for m, v in image_metrics(mean_image, x_test).items()})
+    else:
+        y = prepared.y_sensitive
+        null["accuracy"] = chance(y["attack_train"], y["attack_test"])
+    return null
+
+
 def _grid_samples(
-    x_test: torch.Tensor,
-    reconstructions: dict[str, torch.Tensor],
-    ssim: dict[str, torch.Tensor],
-    worst: str | None,
+    prepared: Prepared, reconstructions: dict[str, torch.Tensor], report: Report
 ) -> dict[str, torch.Tensor]:
     """Originals and every attack's reconstructions of the same test images, the images the
     worst-case attack reconstructs best first (among those every attack scored)."""
-    if not reconstructions or worst not in ssim:
+    worst = report.worst_case.attack if report.worst_case else None
+    if not reconstructions or worst not in reconstructions:
         return {}
+    x_test = prepared.x["attack_test"]
     shared = min(len(r) for r in reconstructions.values())
-    order = ssim[worst][:shared].argsort(descending=True)[:GRID_SAMPLES]
+    ssim = image_metrics(reconstructions[worst][:shared], x_test[:shared])["ssim"]
+    order = ssim.argsort(descending=True)[:GRID_SAMPLES]
     return {"original": x_test[order], **{n: r[order] for n, r in reconstructions.items()}}
-
-
-class _PredictModule(torch.nn.Module):
-    """Lets ``predict_batched`` call a defense's ``predict``."""
-
-    def __init__(self, defense: Defense) -> None:
-        super().__init__()
-        self.defense = defense
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        logits = self.defense.predict(z)  # type: ignore[attr-defined]
-        if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or logits.shape[0] != len(z):
-            raise CapabilityError(
-                f"{type(self.defense).__name__}.predict() must return logits (B, K) for "
-                f"{len(z)} activations; got {getattr(logits, 'shape', type(logits))}."
-            )
-        return logits
 
 
 def _manifest(device: str, caps: Capabilities, seconds: dict[str, float]) -> dict[str, Any]:

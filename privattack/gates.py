@@ -25,7 +25,7 @@ THRESHOLDS: dict[str, tuple[str, bool]] = {
     "max_advantage": ("advantage", True),
     "min_utility": ("utility", False),
 }
-GATE_KEYS = ("name", "defense", "params", "suite", "scale", "seed", *THRESHOLDS)
+GATE_KEYS = ("name", "defense", "params", "suite", "scale", "seed", "trials", *THRESHOLDS)
 
 
 class GateFileError(PrivattackError, ValueError):
@@ -41,6 +41,7 @@ class Gate:
     suite: str
     scale: str = "quick"
     seed: int = 0
+    trials: int | None = None  # tuning trials per attack; None: the suite scale's
     params: Mapping[str, Any] = field(default_factory=dict)
     thresholds: Mapping[str, float] = field(default_factory=dict)
 
@@ -125,6 +126,7 @@ def _gate(path: Path, text: str, index: int, table: Mapping[str, Any]) -> Gate:
         "suite": (str,),
         "scale": (str,),
         "seed": (int,),
+        "trials": (int,),
         "params": (dict,),
     }
     for key in ("defense", "suite"):
@@ -146,6 +148,7 @@ def _gate(path: Path, text: str, index: int, table: Mapping[str, Any]) -> Gate:
         suite=table["suite"],
         scale=table.get("scale", "quick"),
         seed=table.get("seed", 0),
+        trials=table.get("trials"),
         params=table.get("params", {}),
         thresholds=thresholds,
     )

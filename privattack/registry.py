@@ -49,6 +49,12 @@ class Registry(Generic[T]):
 
         return add
 
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` and its aliases (tests, and notebooks that re-run a cell)."""
+        name = self.canonical(name)
+        del self._factories[name]
+        self._aliases = {a: n for a, n in self._aliases.items() if n != name}
+
     def _load_plugins(self) -> None:
         if self._loaded:
             return

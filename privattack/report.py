@@ -16,17 +16,24 @@ from privattack.metrics import HIGHER_IS_BETTER, Estimate
 
 if TYPE_CHECKING:
     from privattack.gates import Verdict
+    from privattack.tuning import Tuned
 
 SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
 class Leakage:
-    """One attack's result: metric name -> Estimate (``leakage.ssim``), its parameters, extras."""
+    """One attack's result: metric name -> Estimate (``leakage.ssim``), its parameters, extras.
+
+    When the attack was tuned, ``metrics`` are the tuned parameters' scores, ``default`` the
+    defaults' scores on the same attack_test, and ``tuning`` how the study went.
+    """
 
     metrics: dict[str, Estimate]
     params: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the attribute chance level
+    tuning: Tuned | None = None
+    default: dict[str, Estimate] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Estimate:
         metrics = self.__dict__.get("metrics", {})
@@ -35,11 +42,17 @@ class Leakage:
         raise AttributeError(f"no metric {name!r}; this attack reports {', '.join(metrics)}.")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             **{k: v.to_dict() for k, v in self.metrics.items()},
             **self.extra,
             "params": self.params,
         }
+        if self.tuning is not None:
+            data["tuning"] = {
+                **self.tuning.to_dict(),
+                "default": {k: v.to_dict() for k, v in self.default.items()},
+            }
+        return data
 
 
 @dataclass(frozen=True)
@@ -144,11 +157,16 @@ class Report:
         ]
         for name, result in self.leakage.items():
             for metric, estimate in result.metrics.items():
+                notes = [f"null {self.null[metric]:.3f}"] if metric in self.null else []
+                if metric in result.default:
+                    notes.append(f"default params {result.default[metric].mean:.3f}")
+                note = f"   ({', '.join(notes)})" if notes else ""
+                lines.append(f"  {name:<10} {metric:<18} {fmt(estimate)}{note}")
+            if result.tuning is not None:
+                t = result.tuning
                 lines.append(
-                    f"  {name:<10} {metric:<18} {fmt(estimate)}"
-                    f"   (null {self.null.get(metric, float('nan')):.3f})"
-                    if metric in self.null
-                    else f"  {name:<10} {metric:<18} {fmt(estimate)}"
+                    f"  {name:<10} tuned: {t.trials} trials ({t.pruned} pruned) in "
+                    f"{t.seconds:.0f} s, best {t.best_params}"
                 )
         for name, reason in self.skipped.items():
             lines.append(f"  {name:<10} skipped: {reason}")

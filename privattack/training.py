@@ -30,6 +30,7 @@ def train_supervised(
     device: str = "cpu",
     progress: bool = False,
     desc: str = "train",
+    on_epoch: Callable[[int], None] | None = None,
 ) -> nn.Module:
     """Fit ``model`` so that ``loss_fn(model(inputs), targets)`` falls; returns it in eval mode.
 
@@ -37,13 +38,15 @@ def train_supervised(
         inputs: (N, ...) tensor fed to the model in shuffled batches.
         targets: (N, ...) matching targets.
         augment: applied to each input batch in training (e.g. a kornia augmentation).
+        on_epoch: called with the epoch number (from 1) after each epoch.
     """
     generator = torch.Generator().manual_seed(seed)
-    model.to(device).train()
+    model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * ((len(inputs) + batch_size - 1) // batch_size)
     bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
+        model.train()
         order = torch.randperm(len(inputs), generator=generator)
         for start in range(0, len(inputs), batch_size):
             idx = order[start : start + batch_size]
@@ -58,6 +61,8 @@ def train_supervised(
             optimiser.step()
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+        if on_epoch is not None:
+            on_epoch(epoch)
     bar.close()
     return model.eval()
 

@@ -10,14 +10,6 @@ from privattack.protocol import check_images
 
 class _Noise(nn.Module):
     """Outputs fresh Gaussian noise shaped like the split's layer1 activation, whatever x is;
-    differentiable (with zero gradient), so white-box attacks can run against it."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.randn(len(x), 64, 16, 16, device=x.device) + 0 * x.sum()
-
-
-class _Noise(nn.Module):
-    """Outputs fresh Gaussian noise shaped like the split's layer1 activation, whatever x is;
     differentiable (with zero gradient), so white-box attacks run against it too."""
 
     def forward(self, x: Tensor) -> Tensor:

@@ -68,10 +68,17 @@ def _write(tmp_path: Path, text: str) -> Path:
             r"\[attacks.decodr\] unknown key 'decodr'. Did you mean 'decoder'\?",
         ),
         (
-            lambda s: s.replace("lr = { low = 1e-4", "lr = { low = 1e-1"),
+            lambda s: s.replace(
+                "[attacks.decoder]\n", "[attacks.decoder]\nlr = { low = 1e-1, high = 1e-2 }\n"
+            ),
             r"\[attacks.decoder.lr\] `low < high` must hold",
         ),
-        (lambda s: s.replace("width = {", "widht = {"), r"\[attacks.decoder.widht\] unknown key"),
+        (
+            lambda s: s.replace(
+                "[attacks.decoder]\n", "[attacks.decoder]\nwidht = { choices = [8] }\n"
+            ),
+            r"\[attacks.decoder.widht\] unknown key",
+        ),
         (
             lambda s: s.replace('sensitive = "input"', 'sensitive = "race"'),
             r"\[attacks.decoder\] attack 'decoder' targets inputs",

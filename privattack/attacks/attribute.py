@@ -15,6 +15,7 @@ from torch import nn
 from privattack.attacks.base import AttackData, AttackResult, Target
 from privattack.attacks.configured import SupervisedAttack, SupervisedConfig
 from privattack.registry import attacks
+from privattack.suite import SearchParam
 
 
 def classifier_head(z_shape: tuple[int, ...], num_classes: int, width: int = 64) -> nn.Module:
@@ -49,6 +50,11 @@ class AttributeAttack(SupervisedAttack):
     name: ClassVar[str] = "attribute"
     target: ClassVar[Target] = "attribute"
     requires: ClassVar[tuple[str, ...]] = ()
+    search_space: ClassVar[dict[str, SearchParam]] = {
+        "lr": SearchParam(1e-4, 1e-2, log=True),
+        "width": SearchParam(choices=(32, 64, 128)),
+        "weight_decay": SearchParam(1e-6, 1e-2, log=True),
+    }
 
     @dataclass(frozen=True)
     class Config(SupervisedConfig):

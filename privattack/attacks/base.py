@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
 from torch import Tensor
 
 from privattack.protocol import Defense
+from privattack.suite import SearchParam
 
 Target = Literal["input", "attribute"]
+Monitor = Callable[[int, Tensor], None]
+"""Called by an attack as it learns: (step, its current outputs on a prefix of z_test).
+
+Tuning scores them on its inner validation split to prune weak trials (it may raise
+``optuna.TrialPruned``); attacks never see the scores."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class AttackData:
     iterations: int = 100
     invert_images: int | None = None  # white-box attacks invert only the first N test images
     progress: bool = False
+    monitor: Monitor | None = None
 
 
 @dataclass
@@ -47,6 +55,7 @@ class Attack(Protocol):
     name: ClassVar[str]
     target: ClassVar[Target]
     requires: ClassVar[tuple[str, ...]]  # Defense capabilities it needs, e.g. ("client",)
+    search_space: ClassVar[Mapping[str, SearchParam]]  # what tuning searches (suites narrow it)
 
     def run(self, data: AttackData) -> AttackResult: ...
 

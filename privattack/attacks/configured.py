@@ -55,6 +55,13 @@ class SupervisedAttack(Configured):
     ) -> Tensor:
         """Train ``model`` on (z_train, targets) with the config; its outputs on z_test."""
         cfg = self.config
+        monitor = data.monitor
+        on_epoch: Callable[[int], None] | None = None
+        if monitor is not None:
+
+            def on_epoch(epoch: int) -> None:
+                monitor(epoch, predict_batched(model, data.z_test, 256, data.device))
+
         train_supervised(
             model,
             data.z_train,
@@ -68,6 +75,7 @@ class SupervisedAttack(Configured):
             device=data.device,
             progress=data.progress,
             desc=f"{self.name} attack",
+            on_epoch=on_epoch,
         )
         return predict_batched(model, data.z_test, 256, data.device)
 

@@ -19,6 +19,7 @@ from privattack.attacks.base import AttackData, AttackResult, Target
 from privattack.attacks.configured import SupervisedAttack, SupervisedConfig
 from privattack.errors import UnknownNameError
 from privattack.registry import attacks
+from privattack.suite import SearchParam
 
 
 def _conv_block(c_in: int, c_out: int) -> list[nn.Module]:
@@ -101,6 +102,12 @@ class DecoderAttack(SupervisedAttack):
     name: ClassVar[str] = "decoder"
     target: ClassVar[Target] = "input"
     requires: ClassVar[tuple[str, ...]] = ()
+    search_space: ClassVar[dict[str, SearchParam]] = {
+        "lr": SearchParam(1e-4, 1e-2, log=True),
+        "width": SearchParam(choices=(32, 64, 128)),
+        "loss": SearchParam(choices=("l1", "mse", "l1+ssim")),
+        "upsample": SearchParam(choices=("transposed", "resize")),
+    }
 
     @dataclass(frozen=True)
     class Config(SupervisedConfig):

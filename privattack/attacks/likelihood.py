@@ -19,10 +19,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from privattack.attacks.base import AttackData, AttackResult, Target
+from privattack.attacks.base import AttackData, AttackResult, Monitor, Target
 from privattack.attacks.configured import Configured
 from privattack.errors import UnknownNameError
 from privattack.registry import attacks
+from privattack.suite import SearchParam
 from privattack.training import seed_everything
 
 
@@ -125,6 +126,8 @@ def invert(
     input_noise: float = 0.0,
     progress: bool = False,
     desc: str = "inversion",
+    monitor: Monitor | None = None,
+    reports: int = 10,
 ) -> Tensor:
     """Optimise ``images(inputs)`` so that ``client(images(...))`` matches ``z``.
 
@@ -134,6 +137,7 @@ def invert(
         images: a module mapping ``inputs`` to candidate images (B, 3, H, W) in [0, 1].
         inputs: its fixed input (noise for a generator; ignored by a pixel parametrisation).
         input_noise: std of noise added to ``inputs`` at each step, annealed linearly to 0.
+        monitor: shown the current choice ``reports`` times along the search (for pruning).
 
     Returns:
         (B, 3, H, W) the iterate chosen by ``settings.select``, using only the feature loss.
@@ -160,6 +164,8 @@ def invert(
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
+        if monitor is not None and (step + 1) % max(1, iterations // reports) == 0:
+            monitor(step + 1, chosen.cpu())
     if settings.select == "last" or chosen is None:
         with torch.no_grad():
             chosen = images(inputs)
@@ -213,6 +219,7 @@ class _WhiteBox(Configured):
                     input_noise=input_noise,
                     progress=data.progress,
                     desc=f"{self.name} attack",
+                    monitor=data.monitor if start == 0 else None,  # the first batch shows
                 ).cpu()
             )
         return AttackResult(reconstructions=torch.cat(parts), params=self.params())
@@ -223,6 +230,11 @@ class LikelihoodAttack(_WhiteBox):
     """Deep-image-prior likelihood maximisation through the defense's white-box client."""
 
     name: ClassVar[str] = "likelihood"
+    search_space: ClassVar[dict[str, SearchParam]] = {
+        "lr": SearchParam(1e-3, 5e-2, log=True),
+        "tv_weight": SearchParam(1e-3, 0.3, log=True),
+        "distance": SearchParam(choices=("mse", "cosine")),
+    }
 
     @dataclass(frozen=True)
     class Config(SearchConfig):
@@ -250,6 +262,10 @@ class InversionAttack(_WhiteBox):
     """Pixel-space inversion with a total-variation prior: cheaper, a lower bar."""
 
     name: ClassVar[str] = "inversion"
+    search_space: ClassVar[dict[str, SearchParam]] = {
+        "lr": SearchParam(1e-2, 0.2, log=True),
+        "tv_weight": SearchParam(1e-3, 0.3, log=True),
+    }
 
     Config = SearchConfig
 
