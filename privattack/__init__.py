@@ -6,6 +6,8 @@
 """
 
 from privattack import metrics
+from privattack.activations import export as export
+from privattack.activations import load_activations as load_activations
 from privattack.errors import (
     CapabilityError,
     DataError,
@@ -15,6 +17,7 @@ from privattack.errors import (
     PrivattackError,
     ShapeError,
     SuiteError,
+    TuningError,
     UnknownNameError,
 )
 from privattack.evaluate import evaluate as evaluate
@@ -43,12 +46,15 @@ __all__ = [
     "SuiteError",
     "Task",
     "TrainingBudget",
+    "TuningError",
     "UnknownNameError",
     "__version__",
     "adapters",
     "capabilities",
     "defenses",
     "evaluate",
+    "export",
+    "load_activations",
     "metrics",
     "suites",
     "sweep",

@@ -1,4 +1,4 @@
-"""The ``privattack`` command: ``suites``, ``data``, ``evaluate``, ``tune``, ``gate``, ``diff``."""
+"""The ``privattack`` command: suites, data, evaluate, tune, export, gate and diff."""
 
 from __future__ import annotations
 
@@ -79,15 +79,30 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from privattack import defenses, evaluate
+    from privattack import defenses, evaluate, load_activations
 
-    defense = defenses.get(args.defense, **dict(args.defense_param))
+    if args.activations:
+        fixed = ("defense", "suite", "defense_param", "scale", "seed")
+        given = [f"--{k.replace('_', '-')}" for k in fixed if getattr(args, k) not in (None, [])]
+        if given:
+            raise PrivattackError(
+                f"--activations fixes the defense and suite; drop {', '.join(given)}."
+            )
+        target = load_activations(args.activations, data_root=args.data_root)
+        where: dict[str, object] = {}
+    else:
+        if not (args.defense and args.suite):
+            raise PrivattackError("evaluate needs --defense and --suite (or --activations DIR).")
+        target = defenses.get(args.defense, **dict(args.defense_param))
+        where = {
+            "suite": args.suite,
+            "scale": args.scale,
+            "data_root": args.data_root,
+            "seed": args.seed,
+        }
     report = evaluate(
-        defense,
-        args.suite,
-        scale=args.scale,
-        data_root=args.data_root,
-        seed=args.seed,
+        target,
+        **where,
         device=args.device,
         attacks=args.attack or None,
         trials=args.trials,
@@ -103,18 +118,37 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from privattack import defenses, export
+
+    manifest = export(
+        defenses.get(args.defense, **dict(args.defense_param)),
+        args.suite,
+        args.out,
+        scale=args.scale or "quick",
+        data_root=args.data_root,
+        seed=args.seed or 0,
+        device=args.device,
+        images=args.images,
+        progress=not args.quiet,
+    )
+    print(f"wrote {manifest.parent} (manifest {manifest.name})")
+    return 0
+
+
 def _tune(args: argparse.Namespace) -> int:
     from privattack import defenses
     from privattack.evaluate import tune
     from privattack.prepare import prepare
     from privattack.tuning import worker_seed
 
+    seed = args.seed or 0
     prepared = prepare(
         defenses.get(args.defense, **dict(args.defense_param)),
         args.suite,
-        scale=args.scale,
+        scale=args.scale or "quick",
         data_root=args.data_root,
-        seed=args.seed,
+        seed=seed,
         device=args.device,
         progress=not args.quiet,
     )
@@ -128,7 +162,7 @@ def _tune(args: argparse.Namespace) -> int:
             storage=args.storage,
             study=args.study,
             prune=not args.no_prune,
-            sampler_seed=worker_seed(args.seed),
+            sampler_seed=worker_seed(seed),
             device=args.device,
             progress=not args.quiet,
         )
@@ -204,9 +238,9 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if regressed else 0
 
 
-def _defense_arguments(parser: argparse.ArgumentParser) -> None:
+def _defense_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """What to prepare: the defense, the suite, its scale, the data and the seed."""
-    parser.add_argument("--defense", required=True, help="a registered defense, e.g. split")
+    parser.add_argument("--defense", required=required, help="a registered defense, e.g. split")
     parser.add_argument(
         "--defense-param",
         action="append",
@@ -215,10 +249,12 @@ def _defense_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="a constructor parameter of the defense",
     )
-    parser.add_argument("--suite", required=True, help="a suite name or a suite .toml file")
-    parser.add_argument("--scale", default="quick", choices=["smoke", "quick", "paper"])
+    parser.add_argument("--suite", required=required, help="a suite name or a .toml file")
+    parser.add_argument(
+        "--scale", choices=["smoke", "quick", "paper"], help="the suite's scale (default quick)"
+    )
     parser.add_argument("--data-root", help="folder with cifar10/, celeba/, ...")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, help="feeds every random choice (default 0)")
     parser.add_argument("--device", default="cpu")
 
 
@@ -262,7 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(run=_data)
 
     ev = sub.add_parser("evaluate", help="attack a defense on a suite and report leakage")
-    _defense_arguments(ev)
+    _defense_arguments(ev, required=False)
+    ev.add_argument(
+        "--activations",
+        metavar="DIR",
+        help="attack an exported activation benchmark instead of a defense",
+    )
     ev.add_argument("--attack", action="append", help="run only this attack (repeatable)")
     ev.add_argument("--out", help="folder for report.json and reconstructions.png")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -275,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     tu.add_argument("--quiet", action="store_true", help="no progress bars")
     _tuning_arguments(tu, storage_required=True)
     tu.set_defaults(run=_tune)
+
+    ex = sub.add_parser("export", help="write released activations as a benchmark folder")
+    _defense_arguments(ex)
+    ex.add_argument("--out", required=True, help="the benchmark folder to write")
+    ex.add_argument("--images", action="store_true", help="store the images too (uint8)")
+    ex.add_argument("--quiet", action="store_true", help="no progress bars")
+    ex.set_defaults(run=_export)
 
     gate = sub.add_parser("gate", help="run the gates of a file; exit 1 when one fails")
     gate.add_argument("file", nargs="?", help="privattack.toml (default) or pyproject.toml")

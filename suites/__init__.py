@@ -29,16 +29,21 @@ def _attack_params() -> dict[str, tuple[str, ...]]:
 
 @cache
 def _load_file(path: Path) -> Suite:
+    return parse_text(path.stem, path.read_text(), str(path))
+
+
+def parse_text(name: str, text: str, file: str = "<text>") -> Suite:
+    """A suite from the TOML ``text`` of a suite file (``file`` names it in errors)."""
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise SuiteError(str(path), "", f"not valid TOML: {error}.") from error
-    suite = parse_suite(path.stem, raw, str(path), _attack_params())
+        raise SuiteError(file, "", f"not valid TOML: {error}.") from error
+    suite = parse_suite(name, raw, file, _attack_params())
     for attack in suite.attacks:
         target = attacks.factory(attack).target
         if (target == "input") != suite.data.is_input:
             raise SuiteError(
-                str(path),
+                file,
                 f"attacks.{attack}",
                 f"attack {attack!r} targets {target}s but the suite's sensitive target is "
                 f"{suite.data.sensitive!r}.",
@@ -68,4 +73,4 @@ def load(name_or_path: str | Path) -> Suite:
     return _load_file(FOLDER / f"{name_or_path}.toml")
 
 
-__all__ = ["Suite", "load", "names"]
+__all__ = ["Suite", "load", "names", "parse_text"]
