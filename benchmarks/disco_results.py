@@ -86,6 +86,9 @@ def main() -> None:
     parser.add_argument("--out", default="results/disco")
     parser.add_argument("--attacks", nargs="+", help="only these attacks (default: the suite's)")
     parser.add_argument("--only", nargs="+", help="only these configurations, by label")
+    parser.add_argument(
+        "--trials", type=int, default=0, help="tuning trials per attack (0: default parameters)"
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -97,7 +100,13 @@ def main() -> None:
             if args.only and label not in args.only:
                 continue
             start = time.perf_counter()
-            common = {"scale": args.scale, "seed": seed, "progress": False, "attacks": args.attacks}
+            common = {
+                "scale": args.scale,
+                "seed": seed,
+                "trials": args.trials,
+                "progress": False,
+                "attacks": args.attacks,
+            }
             if ratios is None:
                 reports = [
                     privattack.evaluate(

@@ -66,6 +66,9 @@ def main() -> None:
     parser.add_argument("--scale", default="quick")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--attacks", nargs="+", help="only these attacks (default: the suite's)")
+    parser.add_argument(
+        "--trials", type=int, default=0, help="tuning trials per attack (0: default parameters)"
+    )
     args = parser.parse_args()
     print(
         f"machine: {platform.processor() or platform.machine()}, "
@@ -74,7 +77,12 @@ def main() -> None:
 
     start = time.perf_counter()
     report = privattack.evaluate(
-        "split", "fairface_input", scale=args.scale, attacks=args.attacks, progress=False
+        "split",
+        "fairface_input",
+        scale=args.scale,
+        attacks=args.attacks,
+        trials=args.trials,
+        progress=False,
     )
     total = time.perf_counter() - start
     attacks = ", ".join(args.attacks or list(report.leakage))

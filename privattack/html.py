@@ -32,25 +32,55 @@ def _png(data: bytes) -> str:
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
-def _rows(report: Report) -> list[tuple[str, str, str, str]]:
-    """(attack, metric, estimate with interval, null) for the summary table."""
+def _rows(report: Report) -> list[tuple[str, str, str, str, str]]:
+    """(attack, metric, estimate with interval, the defaults' estimate when the attack was
+    tuned, null) for the summary table."""
     data = report.to_dict()
     rows = [
         (
             "utility (" + data["utility"]["source"] + ")",
             "accuracy",
             _interval(data["utility"]["accuracy"]),
+            "-",
             f"{report.null['task_accuracy']:.3f}",
         )
     ]
     for attack, metrics in data["leakage"].items():
+        defaults = metrics.get("tuning", {}).get("default", {})
         for metric, value in metrics.items():
             if isinstance(value, dict) and "ci" in value:
                 null = report.null.get(metric)
                 rows.append(
-                    (attack, metric, _interval(value), "-" if null is None else f"{null:.3f}")
+                    (
+                        attack,
+                        metric,
+                        _interval(value),
+                        _interval(defaults[metric]) if metric in defaults else "-",
+                        "-" if null is None else f"{null:.3f}",
+                    )
                 )
     return rows
+
+
+def _tuning_html(report: Report) -> str:
+    """One line per tuned attack: trials, pruned, validation scores, best parameters."""
+    items = []
+    for name, leak in report.leakage.items():
+        if leak.tuning is None:
+            continue
+        t = leak.tuning
+        default = "-" if t.default_validation is None else f"{t.default_validation:.3f}"
+        items.append(
+            f"<li><b>{escape(name)}</b>: {t.trials} trials ({t.pruned} pruned), "
+            f"{t.seconds:.0f} s; validation {escape(t.metric)} {t.best_validation:.3f} "
+            f"(defaults {default}); best <code>{escape(json.dumps(t.best_params))}</code></li>"
+        )
+    if not items:
+        return ""
+    return (
+        "<h2>Tuning</h2><p>Tuned on an inner split of attack_train; attack_test was never "
+        f"seen.</p><ul>{''.join(items)}</ul>"
+    )
 
 
 def to_markdown(report: Report, verdicts: Sequence[Verdict] = ()) -> str:
@@ -61,10 +91,10 @@ def to_markdown(report: Report, verdicts: Sequence[Verdict] = ()) -> str:
         f"**privattack**: `{report.defense['name']}` on `{report.suite}` "
         f"({report.scale}, seed {report.seed})",
         "",
-        "| attack | metric | mean [95% CI] | null |",
-        "|---|---|---|---|",
+        "| attack | metric | mean [95% CI] | default params | null |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| {a} | {m} | {v} | {n} |" for a, m, v, n in _rows(report)]
+    lines += [f"| {a} | {m} | {v} | {d} | {n} |" for a, m, v, d, n in _rows(report)]
     if report.worst_case:
         w = report.worst_case
         lines += ["", f"Worst case: **{w.attack}** {w.metric} = {w.value:.3f}"]
@@ -108,8 +138,8 @@ def to_html(
 
     title = f"privattack: {report.defense['name']} on {report.suite}"
     table = "".join(
-        f"<tr><td>{escape(a)}</td><td>{escape(m)}</td><td>{escape(v)}</td><td>{escape(n)}</td></tr>"
-        for a, m, v, n in _rows(report)
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in _rows(report)
     )
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
@@ -117,7 +147,8 @@ def to_html(
         f"<p>scale <b>{escape(report.scale)}</b>, seed {report.seed}, defense parameters "
         f"<code>{escape(json.dumps(report.defense['params']))}</code></p>",
         "<h2>Summary</h2><table><tr><th>attack</th><th>metric</th><th>mean [95% CI]</th>"
-        f"<th>null baseline</th></tr>{table}</table>",
+        f"<th>default params</th><th>null baseline</th></tr>{table}</table>",
+        _tuning_html(report),
     ]
     if report.worst_case:
         w = report.worst_case

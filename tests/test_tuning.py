@@ -28,6 +28,7 @@ from privattack import suites
 from privattack.attacks.base import AttackData, AttackResult
 from privattack.attacks.configured import Configured
 from privattack.errors import TuningError
+from privattack.html import to_html, to_markdown
 from privattack.registry import attacks
 from privattack.suite import SearchParam
 from privattack.tuning import FINISHED, default_params, inner_split, suggest
@@ -142,6 +143,10 @@ def test_report_shows_default_and_tuned_scores(
     assert saved["default"]["ssim"]["mean"] == leak.default["ssim"].mean
     assert saved["trials"] == 6 and saved["study"] is None
     assert "default params" in report.summary() and "tuned: 6 trials" in report.summary()
+    default_ssim = f"{leak.default['ssim'].mean:.3f}"
+    assert f"| nearest | ssim | {leak.ssim.mean:.3f}" in to_markdown(report)
+    assert default_ssim in to_markdown(report)
+    assert "<h2>Tuning</h2>" in to_html(report) and "6 trials" in to_html(report)
     untuned = privattack.evaluate(_Pooled(), nearest_suite, scale="smoke", progress=False)
     assert untuned.leakage["nearest"].tuning is None  # smoke scale: trials = 0
     assert untuned.leakage["nearest"].ssim == leak.default["ssim"]
