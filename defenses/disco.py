@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from privattack.attacks.attribute import classifier_head
 from privattack.attacks.decoder import ConvDecoder
 from privattack.errors import CapabilityError, ShapeError, UnknownNameError
-from privattack.protocol import LabelledImages, Task, TrainingBudget, check_images
+from privattack.protocol import LabelledImages, Task, TileLayout, TrainingBudget, check_images
 from privattack.registry import defenses
 from privattack.training import seed_everything
 
@@ -171,6 +171,11 @@ class Disco:
         """Pre-processing module + client blocks (x -> activation before pruning), what a
         white-box adversary holds; it reads the mask off the released zeros."""
         return nn.Sequential(self.modules["pre"], self.modules["body"])
+
+    @property
+    def layout(self) -> TileLayout | None:
+        """The decoupler's tiling, which tile-aware decoders exploit (None when it is off)."""
+        return TileLayout(self.grid) if self.decoupler else None
 
     def steer(self, knob: str, value: float) -> Disco:
         """The same trained DISCO with a steerable ``knob`` ("ratio") set to ``value``."""

@@ -28,7 +28,7 @@ from privattack.data import open_dataset
 from privattack.data.splits import fingerprint
 from privattack.errors import CapabilityError, DataError, NonFiniteError
 from privattack.prepare import ATTACK_SPLITS, Prepared, prepare
-from privattack.protocol import Capabilities, Defense, Task
+from privattack.protocol import Capabilities, Defense, Task, TileLayout
 from privattack.report import write_atomic
 from privattack.suite import Suite
 
@@ -132,6 +132,7 @@ def write_activations(
         client = {"file": CLIENT_FILE, "sha256": _sha256(path), "architecture": architecture}
 
     suite = prepared.suite
+    layout = getattr(prepared.defense, "layout", None)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -142,6 +143,7 @@ def write_activations(
         "data": prepared.data_info,
         "task": dataclasses.asdict(prepared.task),
         "capabilities": prepared.caps.names(),
+        "layout": dataclasses.asdict(layout) if layout is not None else None,
         "splits": splits,
         "client": client,
     }
@@ -198,8 +200,10 @@ class StoredActivations:
     """Stands in for the defense of stored activations: it cannot release anything new, but
     holds the client rebuilt from the stored weights when there was one."""
 
-    def __init__(self, name: str, client: nn.Module | None) -> None:
-        self.name = name
+    def __init__(
+        self, name: str, client: nn.Module | None, layout: TileLayout | None = None
+    ) -> None:
+        self.name, self.layout = name, layout
         if client is not None:
             self.client = client
 
@@ -335,7 +339,7 @@ def load_activations(folder: str | Path, *, data_root: str | Path | None = None)
         client=client is not None,
         predict="server_logits" in columns["attack_test"],
         state_dict=False,
-        layout=False,
+        layout=manifest.get("layout") is not None,
         stochastic="stochastic" in manifest["capabilities"],
     )
     return Prepared(
@@ -343,7 +347,11 @@ def load_activations(folder: str | Path, *, data_root: str | Path | None = None)
         scale=manifest["scale"],
         seed=manifest["seed"],
         task=task,
-        defense=StoredActivations(manifest["defense"]["name"], client),  # type: ignore[arg-type]
+        defense=StoredActivations(  # type: ignore[arg-type]
+            manifest["defense"]["name"],
+            client,
+            TileLayout(**manifest["layout"]) if manifest.get("layout") else None,
+        ),
         defense_info=manifest["defense"],
         caps=caps,
         data_info=manifest["data"],

@@ -177,6 +177,7 @@ def _attack_data(prepared: Prepared, attack: str, device: str, progress: bool) -
         iterations=budget.iterations,
         invert_images=budget.invert_images,
         progress=progress,
+        layout=getattr(prepared.defense, "layout", None),
     )
 
 
@@ -359,7 +360,13 @@ def _grid_samples(
     shared = min(len(r) for r in reconstructions.values())
     ssim = image_metrics(reconstructions[worst][:shared], x_test[:shared])["ssim"]
     order = ssim.argsort(descending=True)[:GRID_SAMPLES]
-    return {"original": x_test[order], **{n: r[order] for n, r in reconstructions.items()}}
+    labels = {n: _label(n, report.leakage[n].params) for n in reconstructions}
+    return {"original": x_test[order], **{labels[n]: r[order] for n, r in reconstructions.items()}}
+
+
+def _label(attack: str, params: dict[str, Any]) -> str:
+    """The attack's name, with the decoder family that ran (e.g. "decoder (tiles)")."""
+    return f"{attack} ({params['built']})" if "built" in params else attack
 
 
 def _manifest(device: str, caps: Capabilities, seconds: dict[str, float]) -> dict[str, Any]:

@@ -73,6 +73,15 @@ class LabelledImages:
 
 
 @dataclass(frozen=True)
+class TileLayout:
+    """A defense's ``layout``: its input was cut into a ``grid`` x ``grid`` tiling whose tiles
+    were each stretched to full size and stacked as channels (DISCO's spatial decoupler), so
+    every position of the activation mixes the same position of every tile."""
+
+    grid: int
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """Which optional members of the Defense protocol an object has."""
 

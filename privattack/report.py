@@ -172,7 +172,9 @@ class Report:
             lines.append(f"  {name:<10} skipped: {reason}")
         if self.worst_case:
             w = self.worst_case
-            lines.append(f"  worst case: {w.attack} {w.metric} = {w.value:.3f}")
+            built = self.leakage[w.attack].params.get("built")
+            detail = f" (decoder family {built})" if built else ""
+            lines.append(f"  worst case: {w.attack} {w.metric} = {w.value:.3f}{detail}")
         return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ and a linear head for maps, an MLP for flat activations; cross-entropy.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -14,12 +15,24 @@ from torch import nn
 
 from privattack.attacks.base import AttackData, AttackResult, Target
 from privattack.attacks.configured import SupervisedAttack, SupervisedConfig
+from privattack.errors import UnknownNameError
 from privattack.registry import attacks
 from privattack.suite import SearchParam
 
+HEADS = ("conv", "fc")
 
-def classifier_head(z_shape: tuple[int, ...], num_classes: int, width: int = 64) -> nn.Module:
-    """A small classifier from activations of shape ``z_shape`` to ``num_classes`` logits."""
+
+def classifier_head(
+    z_shape: tuple[int, ...], num_classes: int, width: int = 64, kind: str = "conv"
+) -> nn.Module:
+    """A small classifier from activations of shape ``z_shape`` to ``num_classes`` logits:
+    convolutions and pooling ("conv"), or a fully connected head on the flattened z ("fc")."""
+    if kind not in HEADS:
+        raise UnknownNameError("classifier head", kind, HEADS)
+    if kind == "fc" and len(z_shape) > 1:
+        return nn.Sequential(
+            nn.Flatten(), classifier_head((math.prod(z_shape),), num_classes, width)
+        )
     if len(z_shape) == 1:
         return nn.Sequential(
             nn.BatchNorm1d(z_shape[0]),
@@ -54,16 +67,19 @@ class AttributeAttack(SupervisedAttack):
         "lr": SearchParam(1e-4, 1e-2, log=True),
         "width": SearchParam(choices=(32, 64, 128)),
         "weight_decay": SearchParam(1e-6, 1e-2, log=True),
+        "head": SearchParam(choices=HEADS),
     }
 
     @dataclass(frozen=True)
     class Config(SupervisedConfig):
         weight_decay: float = 1e-4
+        head: str = "conv"  # or "fc"
 
     def run(self, data: AttackData) -> AttackResult:
         if data.y_train is None or data.num_classes is None:
             raise ValueError("the attribute attack needs sensitive labels for attack_train.")
         self.seeded(data)
-        head = classifier_head(tuple(data.z_train.shape[1:]), data.num_classes, self.config.width)
+        cfg = self.config
+        head = classifier_head(tuple(data.z_train.shape[1:]), data.num_classes, cfg.width, cfg.head)
         logits = self.fit_predict(head, data.y_train, F.cross_entropy, data)
         return AttackResult(logits=logits, params=self.params())

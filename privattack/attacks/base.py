@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from torch import Tensor
 
-from privattack.protocol import Defense
+from privattack.protocol import Defense, TileLayout
 from privattack.suite import SearchParam
 
 Target = Literal["input", "attribute"]
@@ -38,6 +38,7 @@ class AttackData:
     invert_images: int | None = None  # white-box attacks invert only the first N test images
     progress: bool = False
     monitor: Monitor | None = None
+    layout: TileLayout | None = None  # the defense's declared channel layout, if any
 
 
 @dataclass

@@ -2,7 +2,11 @@
 
 The paper's "Supervised Decoder" (section 3.1, after Dosovitskiy and Brox 2016): a network
 trained on pairs from a colluding client, here built from the shape of z (any C x h x w or
-a flat vector) to the image shape, upsampling by transposed or resize convolutions.
+a flat vector) to the image shape. Its ``family`` is a hyper-parameter, because a defense can
+look private only because the decoder has the wrong shape: a convolutional upsampler, a
+tile-aware decoder that puts channels back on the image tiles a defense declares (DISCO's
+decoupler) or learns a channel-to-space map, or a fully connected bottleneck; optionally
+followed by a U-Net refiner.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import piq
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from privattack.attacks.base import AttackData, AttackResult, Target
 from privattack.attacks.configured import SupervisedAttack, SupervisedConfig
 from privattack.errors import UnknownNameError
+from privattack.protocol import TileLayout
 from privattack.registry import attacks
 from privattack.suite import SearchParam
 
@@ -81,6 +87,102 @@ class ConvDecoder(nn.Module):
         return x
 
 
+class TilesToImage(nn.Module):
+    """(B, g*g*c, h, w) -> (B, c, g*h, g*w): channel group k becomes tile k (row-major), the
+    inverse of DISCO's decoupler stacking tile k as channel k."""
+
+    def __init__(self, grid: int) -> None:
+        super().__init__()
+        self.grid = grid
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, _, h, w = x.shape
+        g = self.grid
+        tiles = x.view(b, g, g, -1, h, w).permute(0, 3, 1, 4, 2, 5)
+        return tiles.reshape(b, -1, g * h, g * w)
+
+
+def tile_decoder(
+    z_shape: tuple[int, ...],
+    image_size: int,
+    width: int,
+    upsample: str,
+    layout: TileLayout | None,
+) -> nn.Module:
+    """A 1x1 convolution to per-tile features, placed on the tiles ``layout`` declares (else a
+    learned channel-to-space map: sub-pixel convolution by 2), then a convolutional decoder."""
+    channels, h, w = z_shape
+    factor = layout.grid if layout is not None else 2
+    arrange: nn.Module = TilesToImage(factor) if layout is not None else nn.PixelShuffle(factor)
+    per_tile = max(width // 4, 16)  # the arranged map is factor x larger: keep it narrow
+    return nn.Sequential(
+        nn.BatchNorm2d(channels),
+        nn.Conv2d(channels, factor * factor * per_tile, 1),
+        nn.ReLU(inplace=True),
+        arrange,
+        ConvDecoder((per_tile, h * factor, w * factor), image_size, per_tile * 2, upsample),
+    )
+
+
+class UNetRefiner(nn.Module):
+    """Refines a coarse reconstruction with a two-scale U-Net, as a residual on its logits."""
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        self.encode = nn.Sequential(*_conv_block(3, width))
+        self.down = nn.Sequential(nn.MaxPool2d(2), *_conv_block(width, 2 * width))
+        self.up = nn.ConvTranspose2d(2 * width, width, 2, stride=2)
+        self.fuse = nn.Sequential(*_conv_block(2 * width, width), nn.Conv2d(width, 3, 1))
+
+    def forward(self, coarse: Tensor) -> Tensor:
+        skip = self.encode(coarse)
+        up = self.up(self.down(skip))
+        if up.shape[-2:] != skip.shape[-2:]:
+            up = F.interpolate(up, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        residual = self.fuse(torch.cat([up, skip], 1))
+        return torch.sigmoid(torch.logit(coarse, eps=1e-4) + residual)
+
+
+FAMILIES = ("auto", "conv", "tiles", "fc")
+
+
+def resolve_family(family: str, layout: TileLayout | None) -> str:
+    """The family "auto" stands for: tiles when the defense declares a layout, else conv."""
+    if family not in FAMILIES:
+        raise UnknownNameError("decoder family", family, FAMILIES)
+    if family == "auto":
+        return "tiles" if layout is not None else "conv"
+    return family
+
+
+def build_decoder(
+    family: str,
+    z_shape: tuple[int, ...],
+    image_size: int,
+    width: int = 64,
+    upsample: str = "transposed",
+    layout: TileLayout | None = None,
+    refine: bool = False,
+) -> nn.Module:
+    """A decoder of ``family``: "conv", "tiles", "fc", or "auto" (tiles when the defense
+    declares a layout, else conv); ``refine`` adds a U-Net refiner on top."""
+    family = resolve_family(family, layout)
+    if family == "fc":
+        flat = math.prod(z_shape)
+        decoder: nn.Module = nn.Sequential(
+            nn.Flatten(),
+            nn.BatchNorm1d(flat),
+            nn.Linear(flat, 256),
+            nn.ReLU(inplace=True),
+            ConvDecoder((256,), image_size, width, upsample),
+        )
+    elif family == "tiles" and len(z_shape) == 3:
+        decoder = tile_decoder(z_shape, image_size, width, upsample, layout)
+    else:  # conv, or tiles of a flat activation (nothing to place on tiles)
+        decoder = ConvDecoder(z_shape, image_size, width, upsample)
+    return nn.Sequential(decoder, UNetRefiner()) if refine else decoder
+
+
 def reconstruction_loss(name: str) -> nn.Module | object:
     """The training loss called ``name``: "l1", "mse" or "l1+ssim"."""
     losses = {
@@ -107,21 +209,40 @@ class DecoderAttack(SupervisedAttack):
         "width": SearchParam(choices=(32, 64, 128)),
         "loss": SearchParam(choices=("l1", "mse", "l1+ssim")),
         "upsample": SearchParam(choices=("transposed", "resize")),
+        "family": SearchParam(choices=FAMILIES),
+        "refine": SearchParam(choices=(False, True)),
     }
 
     @dataclass(frozen=True)
     class Config(SupervisedConfig):
         loss: str = "l1"
         upsample: str = "transposed"
+        family: str = "auto"  # see build_decoder
+        refine: bool = False
 
     def run(self, data: AttackData) -> AttackResult:
         cfg = self.config
         self.seeded(data)
-        decoder = ConvDecoder(
-            tuple(data.z_train.shape[1:]), data.x_train.shape[-1], cfg.width, cfg.upsample
+        decoder = build_decoder(
+            cfg.family,
+            tuple(data.z_train.shape[1:]),
+            data.x_train.shape[-1],
+            cfg.width,
+            cfg.upsample,
+            data.layout,
+            cfg.refine,
         )
         x_hat = self.fit_predict(decoder, data.x_train, reconstruction_loss(cfg.loss), data)
-        return AttackResult(reconstructions=x_hat, params=self.params())
+        built = resolve_family(cfg.family, data.layout) + ("+unet" if cfg.refine else "")
+        return AttackResult(reconstructions=x_hat, params={**self.params(), "built": built})
 
 
-__all__ = ["ConvDecoder", "DecoderAttack", "reconstruction_loss"]
+__all__ = [
+    "FAMILIES",
+    "ConvDecoder",
+    "DecoderAttack",
+    "TilesToImage",
+    "UNetRefiner",
+    "build_decoder",
+    "reconstruction_loss",
+]
