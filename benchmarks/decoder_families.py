@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from privattack.evaluate import _attack_data, _input_leakage
+from privattack.evaluate import attack_data, input_leakage
 from privattack.prepare import derive_seed, prepare
 from privattack.registry import attacks, defenses
 
@@ -52,12 +52,12 @@ def main() -> None:
     )
     print(f"declared layout: {getattr(prepared.defense, 'layout', None)}")
     print(f"{'family':<8} {'decoder SSIM [95% CI]':<24} {'PSNR':>7} {'seconds':>8}")
-    data = _attack_data(prepared, "decoder", "cpu", progress=False)
+    data = attack_data(prepared, "decoder", "cpu", progress=False)
     ci_seed = derive_seed(args.seed, "ci")
     for family in args.families:
         start = time.perf_counter()
         result = attacks.get("decoder", family=family).run(data)
-        leak = _input_leakage(result, prepared.x["attack_test"], ci_seed)
+        leak = input_leakage(result, prepared.x["attack_test"], ci_seed)
         print(
             f"{family:<8} {leak.ssim.mean:.3f} [{leak.ssim.ci[0]:.3f}, {leak.ssim.ci[1]:.3f}]"
             f"     {leak.psnr.mean:>7.2f} {time.perf_counter() - start:>8.0f}"

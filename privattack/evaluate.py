@@ -67,7 +67,8 @@ def _attribute_leakage(
     )
 
 
-def _input_leakage(result: AttackResult, x_test: torch.Tensor, seed: int) -> Leakage:
+def input_leakage(result: AttackResult, x_test: torch.Tensor, seed: int) -> Leakage:
+    """SSIM, PSNR and L1 of the reconstructions against the first test images, bootstrapped."""
     assert result.reconstructions is not None
     scored = len(result.reconstructions)  # white-box attacks may invert a prefix
     per_image = image_metrics(result.reconstructions, x_test[:scored])
@@ -149,7 +150,7 @@ def tune(
         attack,
         _search_space(prepared.suite, attack),
         TrainSplit(prepared.z["attack_train"], prepared.x["attack_train"], y),
-        _attack_data(prepared, attack, device, progress=False),
+        attack_data(prepared, attack, device, progress=False),
         study_setup(prepared, attack),
         trials=trials,
         storage=storage,
@@ -162,7 +163,8 @@ def tune(
     )
 
 
-def _attack_data(prepared: Prepared, attack: str, device: str, progress: bool) -> AttackData:
+def attack_data(prepared: Prepared, attack: str, device: str, progress: bool) -> AttackData:
+    """What ``attack`` gets from ``prepared``: both attack splits, the budget, its own seed."""
     budget = prepared.budget
     return AttackData(
         z_train=prepared.z["attack_train"],
@@ -187,7 +189,7 @@ def _run_and_score(
     result = attack_registry.get(attack, **params).run(data)
     ci_seed = derive_seed(prepared.seed, "ci")
     if result.reconstructions is not None:
-        return _input_leakage(result, prepared.x["attack_test"], ci_seed), result
+        return input_leakage(result, prepared.x["attack_test"], ci_seed), result
     assert prepared.y_sensitive is not None
     leakage = _attribute_leakage(
         result, prepared.y_sensitive["attack_train"], prepared.y_sensitive["attack_test"], ci_seed
@@ -289,7 +291,7 @@ def _attack(
         if missing:
             skipped[name] = f"the defense has no {' or '.join(missing)} capability"
             continue
-        data = _attack_data(prepared, name, device, progress)
+        data = attack_data(prepared, name, device, progress)
         with timer.phase(f"attack:{name}"):
             scored, result = _run_and_score(prepared, name, {}, data)
         if tuning:

@@ -14,7 +14,8 @@ import os
 import socket
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,6 +193,17 @@ def _open_study(
     return study
 
 
+@contextmanager
+def _optuna_logging(progress: bool) -> Iterator[None]:
+    """Optuna logs each trial when progress is wanted, only warnings otherwise."""
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO if progress else optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
 def tune_attack(
     attack: str,
     space: Mapping[str, SearchParam],
@@ -223,9 +235,10 @@ def tune_attack(
     if (storage is None) != (study is None):
         raise TuningError("a stored study needs both storage (a URL) and study (a name).")
     start = time.perf_counter()
-    tuning_study = _open_study(
-        study, open_storage(storage), setup, sampler_seed, prune, max(trials, 1)
-    )
+    with _optuna_logging(progress):
+        tuning_study = _open_study(
+            study, open_storage(storage), setup, sampler_seed, prune, max(trials, 1)
+        )
     fit_idx, val_idx = inner_split(len(train.z), base.seed)
     x_val = train.x[val_idx]
     y_val = None if train.y is None else train.y[val_idx]
@@ -258,17 +271,13 @@ def tune_attack(
         return validation_score(result, x_val, y_val)
 
     finished = len(tuning_study.get_trials(deepcopy=False, states=FINISHED))
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.INFO if progress else optuna.logging.WARNING)
-    try:
-        if trials > finished:
+    if trials > finished:
+        with _optuna_logging(progress):
             tuning_study.optimize(
                 objective,
                 n_trials=trials - finished,
                 callbacks=[optuna.study.MaxTrialsCallback(trials, states=FINISHED)],
             )
-    finally:
-        optuna.logging.set_verbosity(verbosity)
     metric = "ssim" if train.y is None else "accuracy"
     return _summary(tuning_study, study, storage, metric, time.perf_counter() - start)
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from privattack.attacks.attribute import classifier_head
 from privattack.attacks.decoder import FAMILIES, TilesToImage, build_decoder, resolve_family
 from privattack.errors import UnknownNameError
-from privattack.evaluate import _attack_data
+from privattack.evaluate import attack_data
 from privattack.metrics import ssim
 from privattack.prepare import prepare
 from privattack.protocol import TileLayout
@@ -77,7 +77,7 @@ def test_tile_aware_decoder_undoes_the_decoupler_on_real_faces() -> None:
         seed=0,
         progress=False,
     )
-    data = _attack_data(prepared, "decoder", "cpu", False)
+    data = attack_data(prepared, "decoder", "cpu", False)
     x_test = prepared.x["attack_test"]
     scores = {}
     for family in ("conv", "tiles"):
