@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+import sqlalchemy.exc
 import torch
 from torch import Tensor
 
@@ -35,6 +36,7 @@ WARMUP_REPORTS = 3  # a trial is never pruned before it has reported this often
 STARTUP_TRIALS = 3  # nor before this many trials have finished
 SETUP_KEY = "privattack_setup"
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+SCHEMA_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -132,18 +134,31 @@ def open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
             f"storage {url!r} is not a URL; use sqlite:///FILE.db, postgresql://USER@HOST/DB "
             "or journal:FILE."
         )
-    try:
-        # The heartbeat marks a killed worker's trial as failed, so it never blocks the study.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=120)
-    except ImportError as error:
-        raise TuningError(
-            f"storage {redact(url)} needs a database driver that is not installed "
-            "(PostgreSQL: pip install 'privattack[postgresql]')."
-        ) from error
-    except Exception as error:  # SQLAlchemy raises many types; all mean "cannot use this URL"
-        raise TuningError(f"cannot open storage {redact(url)}: {error}") from error
+    attempts = 0
+    while True:
+        try:
+            return _rdb_storage(url)
+        except ImportError as error:
+            raise TuningError(
+                f"storage {redact(url)} needs a database driver that is not installed "
+                "(PostgreSQL: pip install 'privattack[postgresql]')."
+            ) from error
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError) as error:
+            # Workers starting together on an empty database race to create Optuna's
+            # tables; the loser finds them made on its next try.
+            attempts += 1
+            if attempts == SCHEMA_ATTEMPTS:
+                raise TuningError(f"cannot open storage {redact(url)}: {error}") from error
+            time.sleep(0.5 * attempts)
+        except Exception as error:  # SQLAlchemy raises many types: all mean "cannot use it"
+            raise TuningError(f"cannot open storage {redact(url)}: {error}") from error
+
+
+def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    # The heartbeat marks a killed worker's trial as failed, so it never blocks the study.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=120)
 
 
 def redact(url: str) -> str:
