@@ -25,7 +25,7 @@ import sqlalchemy.exc
 import torch
 from torch import Tensor
 
-from privattack.attacks.base import AttackData, AttackResult
+from privattack.attacks.base import AttackData
 from privattack.errors import TuningError
 from privattack.metrics import ssim
 from privattack.registry import attacks as attack_registry
@@ -107,12 +107,8 @@ def default_params(attack: str, space: Mapping[str, SearchParam]) -> dict[str, A
     return defaults
 
 
-def validation_score(result: AttackResult | Tensor, x_val: Tensor, y_val: Tensor | None) -> float:
+def validation_score(outputs: Tensor, x_val: Tensor, y_val: Tensor | None) -> float:
     """Mean SSIM of reconstructions, or accuracy of logits, on the inner validation split."""
-    outputs = result if isinstance(result, Tensor) else result.reconstructions
-    if outputs is None and isinstance(result, AttackResult):
-        outputs = result.logits
-    assert outputs is not None
     if not torch.isfinite(outputs).all():
         return float("nan")  # a diverged trial: Optuna records it as failed
     n = len(outputs)
@@ -283,7 +279,7 @@ def tune_attack(
         result = attack_registry.get(attack, **params).run(
             dataclasses.replace(inner, monitor=monitor)
         )
-        return validation_score(result, x_val, y_val)
+        return validation_score(result.outputs, x_val, y_val)
 
     finished = len(tuning_study.get_trials(deepcopy=False, states=FINISHED))
     if trials > finished:

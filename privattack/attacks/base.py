@@ -49,6 +49,14 @@ class AttackResult:
     logits: Tensor | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def outputs(self) -> Tensor:
+        """Whichever of reconstructions and logits the attack produced."""
+        outputs = self.reconstructions if self.reconstructions is not None else self.logits
+        if outputs is None:
+            raise ValueError("an attack result holds neither reconstructions nor logits.")
+        return outputs
+
 
 class Attack(Protocol):
     """An attack: ``run`` trains on attack_train (if it needs to) and predicts attack_test."""
