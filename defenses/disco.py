@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from kornia.augmentation import RandomHorizontalFlip
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
@@ -31,7 +32,7 @@ from privattack.attacks.decoder import ConvDecoder
 from privattack.errors import CapabilityError, ShapeError, UnknownNameError
 from privattack.protocol import LabelledImages, Task, TileLayout, TrainingBudget, check_images
 from privattack.registry import defenses
-from privattack.training import seed_everything
+from privattack.training import seed_everything, train_supervised
 
 from ._masking import apply_mask, kept_channels, straight_through_mask, top_k_mask
 from ._resnet import CUTS, channels_after, split_resnet18
@@ -228,19 +229,22 @@ class Disco:
         self.fitted = True
 
     def _fit_utility(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> None:
+        """Phase (i): pre-processing, client and server for the task, as the split trains."""
         m = self.modules
-        params = [*m["pre"].parameters(), *m["body"].parameters(), *m["server"].parameters()]
-        optimiser = torch.optim.Adam(params, lr=self.lr)
-        m.train()
-        for epoch in range(budget.epochs):
-            for x, labels in train.batches(
-                budget.batch_size, shuffle=True, seed=budget.seed + epoch
-            ):
-                x, y = x.to(budget.device), labels[task.task].to(budget.device)
-                loss = F.cross_entropy(m["server"](m["body"](m["pre"](x))), y)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
+        train_supervised(
+            nn.Sequential(m["pre"], m["body"], m["server"]),
+            train.images,
+            train.labels[task.task],
+            F.cross_entropy,
+            augment=RandomHorizontalFlip(),
+            epochs=budget.epochs,
+            batch_size=budget.batch_size,
+            lr=self.lr,
+            seed=budget.seed,
+            device=budget.device,
+            progress=budget.progress,
+            desc="DISCO: fit (i)",
+        )
 
     def _adversary(self, task: Task, activation_shape: tuple[int, ...]) -> nn.Module:
         if task.sensitive == "input":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -102,24 +102,33 @@ def to_markdown(report: Report, verdicts: Sequence[Verdict] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def privacy_utility_png(reports: Sequence[Report], metric: str = "ssim") -> bytes:
-    """A privacy-utility plot (worst-case ``metric`` against utility) of several reports,
-    one line per defense, as PNG bytes."""
+def curves_of(reports: Sequence[Report]) -> dict[str, list[tuple[float, float]]]:
+    """(worst-case leakage, utility) points of several reports, grouped by defense name."""
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for report in reports:
+        if report.worst_case is not None:
+            point = (report.worst_case.value, report.utility.mean)
+            curves.setdefault(report.defense["name"], []).append(point)
+    return curves
+
+
+def privacy_utility_png(
+    curves: Mapping[str, Sequence[tuple[float, float]]], metric: str = "ssim"
+) -> bytes:
+    """A privacy-utility plot, one line per label of (worst-case ``metric``, utility) points,
+    as PNG bytes."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 4))
-    by_defense: dict[str, list[Report]] = {}
-    for report in reports:
-        by_defense.setdefault(report.defense["name"], []).append(report)
-    for name, group in by_defense.items():
-        points = sorted((r.worst_case.value, r.utility.mean) for r in group if r.worst_case)
-        axis.plot([p[0] for p in points], [p[1] for p in points], "o-", label=name)
+    for label, points in curves.items():
+        ordered = sorted(points)
+        axis.plot([p[0] for p in ordered], [p[1] for p in ordered], "o-", label=label)
     axis.set_xlabel(f"worst-case {metric} (lower is more private)")
     axis.set_ylabel("utility (task accuracy)")
-    axis.legend()
+    axis.legend(fontsize=8)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
@@ -173,7 +182,7 @@ def to_html(
             "worst-case attack reconstructs best first; below, each attack.</p>" + _png(grid_png)
         )
     if len(curve) > 1:
-        parts.append("<h2>Privacy-utility</h2>" + _png(privacy_utility_png(curve)))
+        parts.append("<h2>Privacy-utility</h2>" + _png(privacy_utility_png(curves_of(curve))))
     parts.append(
         "<h2>Manifest</h2><pre>"
         + escape(json.dumps({"data": report.data, "manifest": report.manifest}, indent=2))
