@@ -18,8 +18,8 @@ venv: $(STAMP)
 # The undefended split and DISCO side by side, on the FairFace faces bundled in the package.
 demo: $(STAMP)
 	$(BIN)/privattack suites
-	$(BIN)/privattack evaluate --defense split --suite fairface_input --scale quick --quiet --out runs/demo-split
-	$(BIN)/privattack evaluate --defense disco --defense-param ratio=0.8 --suite fairface_input --scale quick --quiet --out runs/demo-disco
+	$(BIN)/privattack evaluate --defense split --suite fairface_input --scale quick --trials 0 --quiet --out runs/demo-split
+	$(BIN)/privattack evaluate --defense disco --defense-param ratio=0.8 --suite fairface_input --scale quick --trials 0 --quiet --out runs/demo-disco
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

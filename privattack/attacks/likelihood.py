@@ -250,11 +250,18 @@ class LikelihoodAttack(_WhiteBox):
         image_size: int,
         device: torch.device,
     ) -> tuple[nn.Module, Tensor, float]:
-        generator = GroupedSkipGenerator(batch, image_size, self.config.width).to(device)
+        # Channels-last: the CPU's grouped convolutions run about a third faster in it.
+        generator = GroupedSkipGenerator(batch, image_size, self.config.width).to(
+            device, memory_format=torch.channels_last
+        )
         noise = 0.1 * torch.rand(
             1, batch * generator.noise_channels, image_size, image_size, device=device
         )
-        return generator.train(), noise, self.config.input_noise
+        return (
+            generator.train(),
+            noise.contiguous(memory_format=torch.channels_last),
+            self.config.input_noise,
+        )
 
 
 @attacks.register("inversion")

@@ -1,0 +1,365 @@
+"""The paper's comparisons on real data (issue 12): Tables 1-3, the noise experiment, the
+privacy-utility curves of Figure 4 and client depth (Figure 3, reduced).
+
+Every point is one defense on one suite and seed, evaluated by ``privattack.evaluate`` with the
+same attacks, budgets and seed as every other point; with default attack parameters
+(``--trials 0``) the decoder also runs in every family of ``--families`` on input suites and
+the worst family counts. Each finished point is appended to ``points.jsonl`` in ``--out`` and
+skipped on a rerun, so a stopped run resumes where it stopped. ``tables.md`` (our numbers
+beside the paper's) and the plots are written from everything finished so far.
+
+Usage: PRIVATTACK_DATA=../shared/data python benchmarks/reproduce.py --scale quick \
+           --seeds 0 [--experiments table1 table2 table3 noise curves depth] [--trials 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import privattack
+from privattack.evaluate import attack_data, input_leakage
+from privattack.html import privacy_utility_png
+from privattack.prepare import Prepared, derive_seed, prepare
+from privattack.registry import attacks, defenses
+
+DISCO_R = 0.8  # DISCO's ratio where a table has one DISCO row (the paper does not say)
+LAM = 1.0  # strength of the adversarial and max-entropy baselines in the tables
+
+# experiment -> [(label, defense, params, suite)]
+EXPERIMENTS: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {
+    "table1": [
+        (label, name, params, suite)
+        for suite in ("fairface_attribute", "celeba_attribute", "cifar10_attribute")
+        for label, name, params in (
+            ("undefended", "split", {}),
+            ("DISCO", "disco", {"ratio": DISCO_R}),
+            ("max-entropy", "maxentropy", {"lam": LAM}),
+            ("adversarial", "adversarial", {"lam": LAM}),
+        )
+    ],
+    "table2": [
+        ("undefended", "split", {}, "celeba_input"),
+        ("adversarial", "adversarial", {"lam": LAM}, "celeba_input"),
+        ("DISCO", "disco", {"ratio": DISCO_R}, "celeba_input"),
+    ],
+    "table3": [
+        (label, name, params, suite)
+        for suite in ("celeba_mouth", "celeba_nose")
+        for label, name, params in (("undefended", "split", {}), ("DISCO", "disco", {}))
+    ],
+    "noise": [
+        (f"noise sigma={s}", "noise", {"sigma": s}, "celeba_input") for s in (0.5, 1.0, 2.0, 4.0)
+    ]
+    + [
+        (
+            "noise mu=-1 sigma=400",
+            "noise",
+            {"mean": -1.0, "sigma": 400.0, "relative": False},
+            "celeba_input",
+        )
+    ],
+    "curves": [
+        (f"{name} {knob}={value}", name, {knob: value}, "celeba_input")
+        for name, knob, values in (
+            ("disco", "ratio", (0.6, 0.8, 0.9, 0.95)),
+            ("pruning", "ratio", (0.6, 0.8, 0.9, 0.95)),
+            ("adversarial", "lam", (0.1, 1.0, 10.0)),
+            ("nopeek", "alpha", (1.0, 10.0, 100.0)),
+            ("shredder", "lam", (0.1, 1.0, 10.0)),
+            ("noise", "sigma", (0.5, 1.0, 2.0)),
+        )
+        for value in values
+    ],
+    "depth": [
+        (f"{name} cut={cut}", name, {"cut": cut}, "celeba_input")
+        for name in ("split", "disco")
+        for cut in ("stem", "layer1", "layer2", "layer3", "layer4")
+    ],
+}
+
+# The paper's numbers (Singh et al. 2021): Table 1 (attribute accuracy, utility), Table 2
+# (likelihood SSIM, PSNR, utility %), Table 3 (attribute accuracy, utility).
+PAPER: dict[tuple[str, str, str], tuple[float, ...]] = {
+    ("table1", "undefended", "fairface_attribute"): (0.319, 0.824),
+    ("table1", "DISCO", "fairface_attribute"): (0.190, 0.815),
+    ("table1", "max-entropy", "fairface_attribute"): (0.236, 0.802),
+    ("table1", "adversarial", "fairface_attribute"): (0.193, 0.815),
+    ("table1", "undefended", "celeba_attribute"): (0.729, 0.916),
+    ("table1", "DISCO", "celeba_attribute"): (0.612, 0.910),
+    ("table1", "max-entropy", "celeba_attribute"): (0.780, 0.880),
+    ("table1", "adversarial", "celeba_attribute"): (0.675, 0.905),
+    ("table1", "undefended", "cifar10_attribute"): (0.912, 0.498),
+    ("table1", "DISCO", "cifar10_attribute"): (0.223, 0.9198),
+    ("table1", "max-entropy", "cifar10_attribute"): (0.358, 0.915),
+    ("table1", "adversarial", "cifar10_attribute"): (0.526, 0.924),
+    ("table2", "undefended", "celeba_input"): (0.88, 31.58, 97.35),
+    ("table2", "adversarial", "celeba_input"): (0.68, 20.49, 97.15),
+    ("table2", "DISCO", "celeba_input"): (0.38, 11.61, 95.66),
+    ("table3", "undefended", "celeba_mouth"): (0.814, 0.893),
+    ("table3", "DISCO", "celeba_mouth"): (0.783, 0.907),
+    ("table3", "undefended", "celeba_nose"): (0.616, 0.896),
+    ("table3", "DISCO", "celeba_nose"): (0.559, 0.893),
+}
+PAPER_COLUMNS = {
+    "table1": "paper: attribute accuracy, utility",
+    "table2": "paper (likelihood): SSIM, PSNR, utility %",
+    "table3": "paper: attribute accuracy, utility",
+}
+
+
+def estimate(value: Any) -> dict[str, Any]:
+    """An Estimate as plain JSON (mean and 95% interval)."""
+    return {"mean": value.mean, "ci": list(value.ci)}
+
+
+def family_leakage(
+    prepared: Prepared, report: privattack.Report, families: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Decoder SSIM/PSNR per family: the report's own decoder, plus each other family trained
+    on the same attack_train activations and scored on the same attack_test images."""
+    decoder = report.leakage["decoder"]
+    found = {
+        decoder.params["built"]: {"ssim": estimate(decoder.ssim), "psnr": estimate(decoder.psnr)}
+    }
+    data = attack_data(prepared, "decoder", "cpu", progress=False)
+    for family in families:
+        if family in found:
+            continue
+        result = attacks.get("decoder", family=family).run(data)
+        leak = input_leakage(result, prepared.x["attack_test"], derive_seed(prepared.seed, "ci"))
+        found[result.params["built"]] = {"ssim": estimate(leak.ssim), "psnr": estimate(leak.psnr)}
+    return found
+
+
+def attack_point(
+    prepared: Prepared,
+    attack_names: list[str] | None,
+    trials: int,
+    families: list[str],
+) -> tuple[dict[str, Any], privattack.Report]:
+    """Evaluate one released point: its JSON line (utility, every attack's metrics, the
+    decoder per family, the worst case over all of them) and its report."""
+    report = privattack.evaluate(prepared, attacks=attack_names, trials=trials, progress=False)
+    assert report.worst_case is not None, "every suite here has an attack that ran"
+    line: dict[str, Any] = {
+        "seed": prepared.seed,
+        "suite": report.suite,
+        "defense": report.defense,
+        "utility": estimate(report.utility),
+        "null": report.null,
+        "attacks": {
+            name: {metric: estimate(value) for metric, value in leak.metrics.items()}
+            for name, leak in report.leakage.items()
+        },
+        "worst": {
+            "attack": report.worst_case.attack,
+            "metric": report.worst_case.metric,
+            "value": report.worst_case.value,
+        },
+    }
+    if "decoder" in report.leakage and trials == 0 and families:
+        line["decoder_families"] = family_leakage(prepared, report, families)
+        for family, leak in line["decoder_families"].items():
+            if leak["ssim"]["mean"] > line["worst"]["value"]:
+                line["worst"] = {
+                    "attack": f"decoder ({family})",
+                    "metric": "ssim",
+                    "value": leak["ssim"]["mean"],
+                }
+    return line, report
+
+
+def interval(value: dict[str, Any] | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value['mean']:.3f} [{value['ci'][0]:.3f}, {value['ci'][1]:.3f}]"
+
+
+def worst_decoder(line: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """(family, metrics) of the decoder family that reconstructed best at this point."""
+    families = line.get("decoder_families") or {}
+    if not families:
+        return None, line["attacks"].get("decoder")
+    family = max(families, key=lambda f: families[f]["ssim"]["mean"])
+    return family, families[family]
+
+
+def input_cells(line: dict[str, Any]) -> list[str]:
+    """Utility, the worst decoder family's SSIM and PSNR, SSIM per family, the likelihood
+    attack's SSIM and PSNR, the worst case."""
+    family, decoder = worst_decoder(line)
+    families = line.get("decoder_families") or {}
+    likelihood = line["attacks"].get("likelihood", {})
+    return [
+        interval(line["utility"]),
+        interval(decoder and decoder["ssim"]) + (f" ({family})" if family else ""),
+        interval(decoder and decoder["psnr"]),
+        ", ".join(f"{f} {v['ssim']['mean']:.3f}" for f, v in families.items()) or "-",
+        interval(likelihood.get("ssim")),
+        interval(likelihood.get("psnr")),
+        f"{line['worst']['attack']} {line['worst']['value']:.3f}",
+    ]
+
+
+INPUT_HEAD = [
+    "utility",
+    "decoder SSIM (worst family)",
+    "decoder PSNR",
+    "SSIM per family",
+    "likelihood SSIM",
+    "likelihood PSNR",
+    "worst case (SSIM)",
+]
+
+
+def attribute_cells(line: dict[str, Any]) -> list[str]:
+    """Utility, the attribute attack's accuracy and balanced accuracy, the majority class."""
+    attack = line["attacks"].get("attribute", {})
+    return [
+        interval(line["utility"]),
+        interval(attack.get("accuracy")),
+        interval(attack.get("balanced_accuracy")),
+        f"{line['null'].get('accuracy', float('nan')):.3f}",
+    ]
+
+
+ATTRIBUTE_HEAD = ["utility", "attribute accuracy", "balanced accuracy", "majority class"]
+
+
+def markdown(experiment: str, lines: list[dict[str, Any]]) -> str:
+    """One experiment's table, rows in the order they finished."""
+    attribute = any("attribute" in line["attacks"] for line in lines)
+    head = ["defense", "suite", "seed", *(ATTRIBUTE_HEAD if attribute else INPUT_HEAD)]
+    paper = PAPER_COLUMNS.get(experiment)
+    if paper:
+        head.append(paper)
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for line in lines:
+        cells = [line["label"], line["suite"], str(line["seed"])]
+        cells += attribute_cells(line) if attribute else input_cells(line)
+        if paper:
+            numbers = PAPER.get((experiment, line["label"], line["suite"]))
+            cells.append(", ".join(f"{n:g}" for n in numbers) if numbers else "-")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def curves(
+    lines: list[dict[str, Any]], group: Callable[[dict[str, Any]], str] | None = None
+) -> dict[str, list[tuple[float, float]]]:
+    """(worst-case leakage, utility) per group (default: the defense's name) and seed."""
+    found: dict[str, list[tuple[float, float]]] = {}
+    for line in lines:
+        name = group(line) if group else line["defense"]["name"]
+        label = f"{name} (seed {line['seed']})"
+        found.setdefault(label, []).append((line["worst"]["value"], line["utility"]["mean"]))
+    return found
+
+
+class Defenses:
+    """Builds each point's defense; a steerable one (DISCO's ratio) is trained once per suite
+    and seed and steered to every value, as ``privattack.sweep`` does."""
+
+    def __init__(self) -> None:
+        self.fitted: dict[tuple[str, str, str, int], Any] = {}
+
+    def get(self, name: str, params: dict[str, Any], suite: str, seed: int) -> tuple[Any, Any]:
+        """(the defense for this point, a key under which to keep it once fitted, or None)."""
+        built = defenses.get(name, **params)
+        steerable = [k for k in getattr(built, "steerable", ()) if k in params]
+        if not steerable:
+            return built, None
+        fixed = {k: v for k, v in params.items() if k not in steerable}
+        key = (name, json.dumps(fixed, sort_keys=True), suite, seed)
+        if key in self.fitted:
+            base = self.fitted[key]
+            for knob in steerable:
+                base = base.steer(knob, params[knob])
+            return base, None
+        return built, key
+
+
+def finished(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(text) for text in path.read_text().splitlines() if text.strip()]
+
+
+def points(names: list[str], seeds: list[int]) -> Iterator[tuple[str, str, str, dict, str, int]]:
+    for seed in seeds:
+        for experiment in names:
+            for label, name, params, suite in EXPERIMENTS[experiment]:
+                yield experiment, label, name, params, suite, seed
+
+
+def write_outputs(out: Path, lines: list[dict[str, Any]]) -> str:
+    """tables.md and the plots from every finished point; returns the tables."""
+    text = []
+    for experiment in EXPERIMENTS:
+        mine = [line for line in lines if line["experiment"] == experiment]
+        if mine:
+            text.append(f"## {experiment}\n\n{markdown(experiment, mine)}")
+            if experiment in ("curves", "noise", "depth"):
+                png = privacy_utility_png(curves(mine))
+                (out / f"{experiment}.png").write_bytes(png)
+    (out / "tables.md").write_text("\n".join(text))
+    return "\n".join(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="quick")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS))
+    parser.add_argument("--families", nargs="+", default=["conv", "tiles", "fc"])
+    parser.add_argument(
+        "--trials", type=int, default=0, help="tuning trials per attack (0: default parameters)"
+    )
+    parser.add_argument("--out", default="results/reproduce")
+    args = parser.parse_args()
+    unknown = sorted(set(args.experiments) - set(EXPERIMENTS))
+    if unknown:
+        parser.error(f"unknown experiments {unknown}; choose from {sorted(EXPERIMENTS)}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = out / "points.jsonl"
+    done = {
+        (line["experiment"], line["label"], line["suite"], line["seed"], line["scale"])
+        for line in finished(summary)
+    }
+    print(
+        f"scale {args.scale}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{platform.processor() or platform.machine()}",
+        flush=True,
+    )
+    builder = Defenses()
+    for experiment, label, name, params, suite, seed in points(args.experiments, args.seeds):
+        if (experiment, label, suite, seed, args.scale) in done:
+            continue
+        start = time.perf_counter()
+        defense, keep_as = builder.get(name, params, suite, seed)
+        prepared = prepare(defense, suite, scale=args.scale, seed=seed, progress=False)
+        if keep_as is not None:
+            builder.fitted[keep_as] = defense
+        line, report = attack_point(prepared, None, args.trials, args.families)
+        line.update(experiment=experiment, label=label, scale=args.scale, trials=args.trials)
+        line["seconds"] = round(time.perf_counter() - start, 1)
+        slug = "".join(c if c.isalnum() or c in ".=-" else "_" for c in label)
+        report.save(out / experiment / f"{suite}-{slug}-{seed}")
+        with summary.open("a") as handle:
+            handle.write(json.dumps(line) + "\n")
+        done.add((experiment, label, suite, seed, args.scale))
+        print(f"{experiment}: {label} on {suite}, seed {seed}: {line['seconds']:.0f} s", flush=True)
+    print(write_outputs(out, [x for x in finished(summary) if x["scale"] == args.scale]))
+
+
+if __name__ == "__main__":
+    main()
