@@ -17,7 +17,7 @@ from privattack.registry import defenses
 
 from .split import SplitModel
 
-NOISE_LR = 0.05  # the noise scale is a log-parameter: it moves far in few steps
+NOISE_LR = 0.2  # a log-parameter: fast enough that lam, not the step budget, sets the noise
 
 
 class LearnedLaplaceNoise(nn.Module):
