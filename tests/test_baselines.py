@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import shared_dataset
 
 import privattack
-from conftest import shared_dataset
 from privattack.defenses._regularised import adversary_loss, proxy_adversary
 from privattack.defenses.maxentropy import prediction_entropy
 from privattack.defenses.noise import GaussianNoise
