@@ -23,7 +23,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from kornia.augmentation import RandomHorizontalFlip
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
@@ -32,7 +31,7 @@ from privattack.attacks.decoder import ConvDecoder
 from privattack.errors import CapabilityError, ShapeError, UnknownNameError
 from privattack.protocol import LabelledImages, Task, TileLayout, TrainingBudget, check_images
 from privattack.registry import defenses
-from privattack.training import seed_everything, train_supervised
+from privattack.training import seed_everything, train_for_task
 
 from ._masking import apply_mask, kept_channels, straight_through_mask, top_k_mask
 from ._resnet import CUTS, channels_after, split_resnet18
@@ -231,20 +230,8 @@ class Disco:
     def _fit_utility(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> None:
         """Phase (i): pre-processing, client and server for the task, as the split trains."""
         m = self.modules
-        train_supervised(
-            nn.Sequential(m["pre"], m["body"], m["server"]),
-            train.images,
-            train.labels[task.task],
-            F.cross_entropy,
-            augment=RandomHorizontalFlip(),
-            epochs=budget.epochs,
-            batch_size=budget.batch_size,
-            lr=self.lr,
-            seed=budget.seed,
-            device=budget.device,
-            progress=budget.progress,
-            desc="DISCO: fit (i)",
-        )
+        utility_model = nn.Sequential(m["pre"], m["body"], m["server"])
+        train_for_task(utility_model, task, train, budget, self.lr, "DISCO: fit (i)")
 
     def _adversary(self, task: Task, activation_shape: tuple[int, ...]) -> nn.Module:
         if task.sensitive == "input":

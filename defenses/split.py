@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from kornia.augmentation import RandomHorizontalFlip
 from torch import Tensor, nn
 
 from privattack.errors import CapabilityError, UnknownNameError
 from privattack.protocol import LabelledImages, Task, TrainingBudget, check_images
 from privattack.registry import defenses
-from privattack.training import seed_everything, train_supervised
+from privattack.training import seed_everything, train_for_task
 
 from ._resnet import CUTS, split_resnet18
 
@@ -73,20 +71,7 @@ class SplitModel:
         self._build(task.image_size, task.num_classes)
         client, server = self._networks()
         model = nn.Sequential(client, self.obfuscation(), server)
-        train_supervised(
-            model,
-            train.images,
-            train.labels[task.task],
-            F.cross_entropy,
-            augment=RandomHorizontalFlip(),
-            epochs=budget.epochs,
-            batch_size=budget.batch_size,
-            lr=self.lr,
-            seed=budget.seed,
-            device=budget.device,
-            progress=budget.progress,
-            desc=f"{type(self).__name__}: fit",
-        )
+        train_for_task(model, task, train, budget, self.lr, f"{type(self).__name__}: fit")
         self.fitted = True
 
     def obfuscation(self) -> nn.Module:

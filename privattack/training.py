@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
+import torch.nn.functional as F
+from kornia.augmentation import RandomHorizontalFlip
 from torch import Tensor, nn
 from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    from privattack.protocol import LabelledImages, Task, TrainingBudget
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -78,4 +84,30 @@ def predict_batched(
             model(inputs[s : s + batch_size].to(device)).cpu()
             for s in range(0, len(inputs), batch_size)
         ]
+    )
+
+
+def train_for_task(
+    model: nn.Module,
+    task: Task,
+    train: LabelledImages,
+    budget: TrainingBudget,
+    lr: float,
+    desc: str,
+) -> nn.Module:
+    """Fit ``model`` (images -> task logits) to ``train``'s task labels within ``budget``, the
+    way every built-in defense trains for utility: Adam, cross-entropy, horizontal flips."""
+    return train_supervised(
+        model,
+        train.images,
+        train.labels[task.task],
+        F.cross_entropy,
+        augment=RandomHorizontalFlip(),
+        epochs=budget.epochs,
+        batch_size=budget.batch_size,
+        lr=lr,
+        seed=budget.seed,
+        device=budget.device,
+        progress=budget.progress,
+        desc=desc,
     )
