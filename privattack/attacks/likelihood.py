@@ -153,8 +153,13 @@ def invert(
     for step in tqdm(range(iterations), desc=desc, disable=not progress, leave=False):
         scale = input_noise * (1 - step / iterations)
         # Noise drawn in the default layout: randn_like of a channels-last input is 8x slower.
-        noise = torch.randn(inputs.shape, device=inputs.device, dtype=inputs.dtype) if scale else 0
-        x = images(inputs + scale * noise)
+        if scale:
+            inputs_now = inputs + scale * torch.randn(
+                inputs.shape, device=inputs.device, dtype=inputs.dtype
+            )
+        else:
+            inputs_now = inputs
+        x = images(inputs_now)
         feature_loss = feature_distance(settings.distance, client(x), z)
         tv = kornia.losses.total_variation(x, reduction="mean").mean(1)
         loss = (feature_loss + settings.tv_weight * tv).sum()
