@@ -8,12 +8,13 @@ reconstruction loss the client maximises. Strength: ``lam``. The paper's [29, 23
 
 from __future__ import annotations
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from privattack.protocol import Task
 from privattack.registry import defenses
 
-from ._regularised import RegularisedSplit, adversary_loss
+from ._adversary import ProxyAdversary
+from ._regularised import RegularisedSplit
 
 
 @defenses.register("adversarial")
@@ -38,7 +39,7 @@ class AdversarialSplit(RegularisedSplit):
         super().__init__("lam", lam, cut, lr, image_size, num_classes)
 
     def privacy_term(
-        self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: nn.Module | None
+        self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: ProxyAdversary | None
     ) -> Tensor:
         assert adversary is not None
-        return -self.strength * adversary_loss(task, adversary(z), secret)
+        return -self.strength * adversary.loss(z, secret)

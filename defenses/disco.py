@@ -26,13 +26,12 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-from privattack.attacks.attribute import classifier_head
-from privattack.attacks.decoder import ConvDecoder
 from privattack.errors import CapabilityError, ShapeError, UnknownNameError
 from privattack.protocol import LabelledImages, Task, TileLayout, TrainingBudget, check_images
 from privattack.registry import defenses
-from privattack.training import seed_everything, train_for_task
+from privattack.training import seed_everything, task_batches, train_for_task
 
+from ._adversary import ProxyAdversary
 from ._masking import apply_mask, kept_channels, straight_through_mask, top_k_mask
 from ._resnet import CUTS, channels_after, split_resnet18
 
@@ -88,11 +87,6 @@ class FilterNetwork(nn.Module):
     def forward(self, activation: Tensor) -> Tensor:
         """(B, C, h, w) -> (B, C) channel scores."""
         return self.net(activation)
-
-
-def privacy_loss(sensitive: str) -> Any:
-    """The proxy adversary's loss: L1 to the image (input) or cross-entropy (attribute)."""
-    return F.l1_loss if sensitive == "input" else F.cross_entropy
 
 
 @defenses.register("disco")
@@ -233,19 +227,12 @@ class Disco:
         utility_model = nn.Sequential(m["pre"], m["body"], m["server"])
         train_for_task(utility_model, task, train, budget, self.lr, "DISCO: fit (i)")
 
-    def _adversary(self, task: Task, activation_shape: tuple[int, ...]) -> nn.Module:
-        if task.sensitive == "input":
-            return ConvDecoder(activation_shape, task.image_size, width=32)
-        assert task.num_sensitive_classes is not None
-        return classifier_head(activation_shape, task.num_sensitive_classes)
-
     def training_losses(
         self,
         x: Tensor,
         y: Tensor,
         secret: Tensor,
-        adversary: nn.Module,
-        sensitive: str,
+        adversary: ProxyAdversary,
         generator: torch.Generator | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
         """One batch of phase (ii): (L_util, L_priv, the released activation detached).
@@ -262,7 +249,7 @@ class Disco:
         mask = straight_through_mask(m["filter"](activation.detach()), keep, TEMPERATURE)
         utility = F.cross_entropy(m["server"](apply_mask(activation, mask)), y)
         released = apply_mask(activation.detach(), mask)
-        privacy = privacy_loss(sensitive)(adversary(released), secret)
+        privacy = adversary.loss(released, secret)
         return utility, privacy, released.detach()
 
     def objective(self, utility: Tensor, privacy: Tensor) -> Tensor:
@@ -273,31 +260,16 @@ class Disco:
         m = self.modules
         with torch.no_grad():
             shape = m["body"](m["pre"](train.images[:2].to(budget.device))).shape[1:]
-        adversary = self._adversary(task, tuple(shape)).to(budget.device)
-        adversary_opt = torch.optim.Adam(adversary.parameters(), lr=self.lr)
+        adversary = ProxyAdversary(task, tuple(shape), self.lr, budget.device).train()
         defense_opt = torch.optim.Adam(m.parameters(), lr=self.lr)
         generator = torch.Generator().manual_seed(budget.seed)
         m.train()
-        adversary.train()
-        for epoch in range(budget.epochs):
-            for x, labels in train.batches(
-                budget.batch_size, shuffle=True, seed=budget.seed + 1000 + epoch
-            ):
-                x, y = x.to(budget.device), labels[task.task].to(budget.device)
-                secret = (
-                    x if task.sensitive == "input" else labels[task.sensitive].to(budget.device)
-                )
-                utility, privacy, released = self.training_losses(
-                    x, y, secret, adversary, task.sensitive, generator
-                )
-                defense_opt.zero_grad(set_to_none=True)
-                self.objective(utility, privacy).backward()
-                defense_opt.step()
-                # The proxy adversary's own step, on the activation it was just shown.
-                adversary_loss = privacy_loss(task.sensitive)(adversary(released), secret)
-                adversary_opt.zero_grad(set_to_none=True)
-                adversary_loss.backward()
-                adversary_opt.step()
+        for x, y, secret in task_batches(task, train, budget, seed=budget.seed + 1000):
+            utility, privacy, released = self.training_losses(x, y, secret, adversary, generator)
+            defense_opt.zero_grad(set_to_none=True)
+            self.objective(utility, privacy).backward()
+            defense_opt.step()
+            adversary.learn(released, secret)  # on the activation it was just shown
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

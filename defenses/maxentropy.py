@@ -8,12 +8,13 @@ Strength: ``lam``. The paper's [24] baseline.
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from privattack.errors import CapabilityError
 from privattack.protocol import LabelledImages, Task, TrainingBudget
 from privattack.registry import defenses
 
+from ._adversary import ProxyAdversary
 from ._regularised import RegularisedSplit
 
 
@@ -54,7 +55,7 @@ class MaxEntropySplit(RegularisedSplit):
         super().fit(task, train, budget)
 
     def privacy_term(
-        self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: nn.Module | None
+        self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: ProxyAdversary | None
     ) -> Tensor:
         assert adversary is not None
         return -self.strength * prediction_entropy(adversary(z))

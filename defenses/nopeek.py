@@ -7,11 +7,12 @@ Strength: ``alpha``, the weight of the distance correlation next to the task los
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from privattack.protocol import Task
 from privattack.registry import defenses
 
+from ._adversary import ProxyAdversary
 from ._regularised import RegularisedSplit
 
 
@@ -48,6 +49,6 @@ class NoPeekSplit(RegularisedSplit):
         super().__init__("alpha", alpha, cut, lr, image_size, num_classes)
 
     def privacy_term(
-        self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: nn.Module | None
+        self, task: Task, x: Tensor, z: Tensor, secret: Tensor, adversary: ProxyAdversary | None
     ) -> Tensor:
         return self.strength * distance_correlation(x, z)

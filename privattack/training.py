@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import torch
@@ -111,3 +111,15 @@ def train_for_task(
         progress=budget.progress,
         desc=desc,
     )
+
+
+def task_batches(
+    task: Task, train: LabelledImages, budget: TrainingBudget, seed: int
+) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+    """Every shuffled batch of every epoch as (images, task labels, secret) on the budget's
+    device; the secret is the image itself in input suites, the sensitive label otherwise."""
+    for epoch in range(budget.epochs):
+        for x, labels in train.batches(budget.batch_size, shuffle=True, seed=seed + epoch):
+            x = x.to(budget.device)
+            secret = x if task.sensitive == "input" else labels[task.sensitive].to(budget.device)
+            yield x, labels[task.task].to(budget.device), secret

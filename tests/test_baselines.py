@@ -9,7 +9,7 @@ import torch
 from conftest import shared_dataset
 
 import privattack
-from privattack.defenses._regularised import adversary_loss, proxy_adversary
+from privattack.defenses._adversary import ProxyAdversary
 from privattack.defenses.maxentropy import prediction_entropy
 from privattack.defenses.noise import GaussianNoise
 from privattack.defenses.nopeek import distance_correlation
@@ -41,13 +41,13 @@ def test_adversarial_client_raises_the_adversary_loss(sensitive: str) -> None:
     defense = privattack.defenses.get("adversarial", lam=1.0, image_size=32, num_classes=2)
     task, x = _task(sensitive), torch.rand(16, 3, 32, 32)
     secret = x if sensitive == "input" else torch.randint(0, 3, (16,))
-    adversary = proxy_adversary(task, (64, 16, 16)).eval()
+    adversary = ProxyAdversary(task, (64, 16, 16), lr=1e-3).eval()
     client, _ = defense._networks()
 
     def loss() -> float:
         client.train()  # batch statistics, as in the step
         with torch.no_grad():
-            return adversary_loss(task, adversary(client(x)), secret).item()
+            return adversary.loss(client(x), secret).item()
 
     before = loss()
     _step_on_client(defense, task, x, secret, adversary)
@@ -58,7 +58,7 @@ def test_maxentropy_training_raises_the_adversary_entropy() -> None:
     torch.manual_seed(0)
     defense = privattack.defenses.get("maxentropy", lam=1.0, image_size=32, num_classes=2)
     task, x, secret = _task("race"), torch.rand(16, 3, 32, 32), torch.randint(0, 3, (16,))
-    adversary = proxy_adversary(task, (64, 16, 16)).eval()
+    adversary = ProxyAdversary(task, (64, 16, 16), lr=1e-3).eval()
     client, _ = defense._networks()
 
     def entropy() -> float:

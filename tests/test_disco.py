@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 import privattack
+from privattack.defenses._adversary import ProxyAdversary
 from privattack.defenses._masking import kept_channels, straight_through_mask
 from privattack.defenses.disco import Disco, SpatialDecoupler
 
@@ -104,16 +105,12 @@ def test_gradient_routing(sensitive: str) -> None:
     m = disco.modules.train()
     x, y = torch.rand(8, 3, 32, 32), torch.randint(0, 2, (8,))
     if sensitive == "input":
-        adversary, secret = disco._adversary(_task("input"), (64, 16, 16)), x
+        task, secret = _task("input"), x
     else:
-        adversary, secret = disco._adversary(_task("race"), (64, 16, 16)), torch.randint(0, 3, (8,))
+        task, secret = _task("race"), torch.randint(0, 3, (8,))
+    adversary = ProxyAdversary(task, (64, 16, 16), lr=1e-3)
     utility, privacy, _ = disco.training_losses(
-        x,
-        y,
-        secret,
-        adversary,
-        "input" if sensitive == "input" else "race",
-        torch.Generator().manual_seed(0),
+        x, y, secret, adversary, torch.Generator().manual_seed(0)
     )
     client = [*m["pre"].parameters(), *m["body"].parameters()]
     filters = list(m["filter"].parameters())
