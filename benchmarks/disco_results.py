@@ -6,8 +6,9 @@ the same budgets and seed (the suite's); with default parameters (``--trials 0``
 attack is also run in every family of ``--families`` on the same activations, and the table's
 decoder column is the worst case over them (issue 7: a defense must not look private only
 because the decoder has the wrong shape). Writes one report per point, ``points.jsonl`` (one
-line per finished point, so a stopped run keeps what it finished and ``--only``/``--seeds``
-resume it), a Markdown table with 95% intervals, and a privacy-utility plot, into --out.
+line per finished point; a rerun skips the points already there, so a stopped run resumes),
+Markdown tables (every point with 95% intervals; each configuration across seeds) and a
+privacy-utility plot, into --out.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/disco_results.py \
            --suite celeba_input --scale quick --seeds 0 1 --ratios 0.6 0.8 0.9
@@ -23,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from reproduce import INPUT_HEAD, Defenses, attack_point, curves, finished, input_cells
+from reproduce import (
+    INPUT_HEAD,
+    Defenses,
+    attack_point,
+    curves,
+    finished,
+    input_cells,
+    worst_decoder,
+)
 
 from privattack.html import privacy_utility_png
 from privattack.prepare import prepare
@@ -44,6 +53,31 @@ def table(lines: list[dict[str, Any]]) -> str:
     for line in lines:
         ratio = line["defense"]["params"].get("ratio", "-")
         cells = [line["label"], str(ratio), str(line["seed"]), *input_cells(line)]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def across_seeds(lines: list[dict[str, Any]]) -> str:
+    """One row per configuration and R: each seed's value and their mean, per column."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for line in lines:
+        ratio = str(line["defense"]["params"].get("ratio", "-"))
+        groups.setdefault((line["label"], ratio), []).append(line)
+    columns = {
+        "utility": lambda line: line["utility"]["mean"],
+        "decoder SSIM (worst family)": lambda line: worst_decoder(line)[1]["ssim"]["mean"],
+        "likelihood SSIM": lambda line: line["attacks"]["likelihood"]["ssim"]["mean"],
+        "worst case (SSIM)": lambda line: line["worst"]["value"],
+    }
+    head = ["defense", "R", "seeds", *(f"{c}: per seed (mean)" for c in columns)]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for (label, ratio), mine in groups.items():
+        mine = sorted(mine, key=lambda line: line["seed"])
+        cells = [label, ratio, ", ".join(str(line["seed"]) for line in mine)]
+        for value in columns.values():
+            values = [value(line) for line in mine]
+            each = " / ".join(f"{v:.3f}" for v in values)
+            cells.append(f"{each} ({sum(values) / len(values):.3f})")
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
@@ -70,12 +104,19 @@ def main() -> None:
         f"threads, {platform.processor() or platform.machine()}",
         flush=True,
     )
+    done = {
+        (line["label"], line["defense"]["params"].get("ratio"), line["seed"])
+        for line in finished(summary)
+        if line["suite"] == args.suite
+    }
     builder = Defenses()
     for seed in args.seeds:
         for label, name, fixed, swept in CONFIGURATIONS:
             if args.only and label not in args.only:
                 continue
             for ratio in args.ratios if swept else [None]:
+                if (label, ratio, seed) in done:
+                    continue
                 params = dict(fixed) if ratio is None else {**fixed, "ratio": ratio}
                 start = time.perf_counter()
                 defense, keep_as = builder.get(name, params, args.suite, seed)
@@ -90,11 +131,12 @@ def main() -> None:
                     handle.write(json.dumps(line) + "\n")
                 print(f"seed {seed} {label} R={ratio}: {line['seconds']:.0f} s", flush=True)
     lines = finished(summary)
-    (out / "table.md").write_text(f"suite {args.suite}, scale {args.scale}\n\n{table(lines)}")
+    tables = f"{table(lines)}\nAcross seeds:\n\n{across_seeds(lines)}"
+    (out / "table.md").write_text(f"suite {args.suite}, scale {args.scale}\n\n{tables}")
     (out / "privacy_utility.png").write_bytes(
         privacy_utility_png(curves(lines, lambda line: line["label"]))
     )
-    print(table(lines))
+    print(tables)
 
 
 if __name__ == "__main__":
