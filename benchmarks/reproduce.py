@@ -9,7 +9,8 @@ skipped on a rerun, so a stopped run resumes where it stopped. ``tables.md`` (ou
 beside the paper's) and the plots are written from everything finished so far.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/reproduce.py --scale quick \
-           --seeds 0 [--experiments table1 table2 table3 noise curves depth] [--trials 0]
+           --seeds 0 [--experiments table1 table2 table3 noise curves depth] [--suites ...] \
+           [--trials 0]
 """
 
 from __future__ import annotations
@@ -319,6 +320,7 @@ def main() -> None:
     parser.add_argument("--scale", default="quick")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS))
+    parser.add_argument("--suites", nargs="+", help="only the points on these suites")
     parser.add_argument("--families", nargs="+", default=["conv", "tiles", "fc"])
     parser.add_argument(
         "--trials", type=int, default=0, help="tuning trials per attack (0: default parameters)"
@@ -342,7 +344,9 @@ def main() -> None:
     )
     builder = Defenses()
     for experiment, label, name, params, suite, seed in points(args.experiments, args.seeds):
-        if (experiment, label, suite, seed, args.scale) in done:
+        if (experiment, label, suite, seed, args.scale) in done or (
+            args.suites and suite not in args.suites
+        ):
             continue
         start = time.perf_counter()
         defense, keep_as = builder.get(name, params, suite, seed)
