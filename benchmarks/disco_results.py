@@ -8,7 +8,7 @@ decoder column is the worst case over them (issue 7: a defense must not look pri
 because the decoder has the wrong shape). Writes one report per point, ``points.jsonl`` (one
 line per finished point; a rerun skips the points already there, so a stopped run resumes),
 Markdown tables (every point with 95% intervals; each configuration across seeds) and a
-privacy-utility plot, into --out.
+privacy-utility plot (each point the mean over seeds), into --out.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/disco_results.py \
            --suite celeba_input --scale quick --seeds 0 1 --ratios 0.6 0.8 0.9
@@ -28,7 +28,6 @@ from reproduce import (
     INPUT_HEAD,
     Defenses,
     attack_point,
-    curves,
     finished,
     input_cells,
     worst_decoder,
@@ -57,12 +56,28 @@ def table(lines: list[dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def across_seeds(lines: list[dict[str, Any]]) -> str:
-    """One row per configuration and R: each seed's value and their mean, per column."""
+def by_configuration(lines: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The finished points of each (configuration, R), in seed order."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for line in lines:
+    for line in sorted(lines, key=lambda line: line["seed"]):
         ratio = str(line["defense"]["params"].get("ratio", "-"))
         groups.setdefault((line["label"], ratio), []).append(line)
+    return groups
+
+
+def mean_curves(lines: list[dict[str, Any]]) -> dict[str, list[tuple[float, float]]]:
+    """(worst-case SSIM, utility) per configuration and R, each the mean over seeds."""
+    found: dict[str, list[tuple[float, float]]] = {}
+    for (label, _), mine in by_configuration(lines).items():
+        seeds = ", ".join(str(line["seed"]) for line in mine)
+        worst = sum(line["worst"]["value"] for line in mine) / len(mine)
+        utility = sum(line["utility"]["mean"] for line in mine) / len(mine)
+        found.setdefault(f"{label} (mean of seeds {seeds})", []).append((worst, utility))
+    return found
+
+
+def across_seeds(lines: list[dict[str, Any]]) -> str:
+    """One row per configuration and R: each seed's value and their mean, per column."""
     columns = {
         "utility": lambda line: line["utility"]["mean"],
         "decoder SSIM (worst family)": lambda line: worst_decoder(line)[1]["ssim"]["mean"],
@@ -71,8 +86,7 @@ def across_seeds(lines: list[dict[str, Any]]) -> str:
     }
     head = ["defense", "R", "seeds", *(f"{c}: per seed (mean)" for c in columns)]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for (label, ratio), mine in groups.items():
-        mine = sorted(mine, key=lambda line: line["seed"])
+    for (label, ratio), mine in by_configuration(lines).items():
         cells = [label, ratio, ", ".join(str(line["seed"]) for line in mine)]
         for value in columns.values():
             values = [value(line) for line in mine]
@@ -133,9 +147,7 @@ def main() -> None:
     lines = finished(summary)
     tables = f"{table(lines)}\nAcross seeds:\n\n{across_seeds(lines)}"
     (out / "table.md").write_text(f"suite {args.suite}, scale {args.scale}\n\n{tables}")
-    (out / "privacy_utility.png").write_bytes(
-        privacy_utility_png(curves(lines, lambda line: line["label"]))
-    )
+    (out / "privacy_utility.png").write_bytes(privacy_utility_png(mean_curves(lines)))
     print(tables)
 
 

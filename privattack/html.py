@@ -128,7 +128,8 @@ def privacy_utility_png(
         axis.plot([p[0] for p in ordered], [p[1] for p in ordered], "o-", label=label)
     axis.set_xlabel(f"worst-case {metric} (lower is more private)")
     axis.set_ylabel("utility (task accuracy)")
-    axis.legend(fontsize=8)
+    # Below the axes, so that it never hides a point.
+    axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
