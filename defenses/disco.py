@@ -213,19 +213,20 @@ class Disco:
     # -- training ----------------------------------------------------------------------------
     def fit(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> None:
         """Phase (i): client and server for utility; phase (ii): the min-max game."""
-        seed_everything(budget.seed)
-        self._build(task.image_size, task.num_classes)
-        self.modules.to(budget.device)
-        self._fit_utility(task, train, budget)
+        self.fit_utility(task, train, budget)
         self._fit_filter(task, train, budget)
         self.modules.eval()
         self.fitted = True
 
-    def _fit_utility(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> None:
-        """Phase (i): pre-processing, client and server for the task, as the split trains."""
-        m = self.modules
+    def fit_utility(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> nn.Module:
+        """Phase (i) alone: build the networks and train pre-processing, client and server for
+        the task, as the split trains. Returns the unpruned model (images -> task logits), which
+        shows what the decoupler costs before any pruning."""
+        seed_everything(budget.seed)
+        self._build(task.image_size, task.num_classes)
+        m = self.modules.to(budget.device)
         utility_model = nn.Sequential(m["pre"], m["body"], m["server"])
-        train_for_task(utility_model, task, train, budget, self.lr, "DISCO: fit (i)")
+        return train_for_task(utility_model, task, train, budget, self.lr, "DISCO: fit (i)")
 
     def training_losses(
         self,

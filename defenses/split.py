@@ -65,6 +65,11 @@ class SplitModel:
         """The client network (x -> z), differentiable: what a white-box adversary holds."""
         return self._networks()[0]
 
+    @property
+    def server(self) -> nn.Module:
+        """The server network (z -> task logits)."""
+        return self._networks()[1]
+
     def fit(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> None:
         """Train client and server on ``train`` for ``task.task`` (cross-entropy)."""
         seed_everything(budget.seed)

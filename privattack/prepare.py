@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from privattack.data import ImageSet, make_splits, open_dataset
+from privattack.data import ImageSet, Splits, make_splits, open_dataset
 from privattack.errors import CapabilityError, DataError
 from privattack.protocol import (
     Capabilities,
@@ -132,6 +132,44 @@ def task_of(suite: Suite, dataset: ImageSet, image_size: int) -> Task:
     )
 
 
+@dataclass
+class DrawnSplits:
+    """A suite's splits drawn from its data set at one scale: indices, images and labels."""
+
+    dataset: ImageSet
+    splits: Splits
+    index: dict[str, np.ndarray]  # data-set indices per split
+    images: dict[str, Tensor]  # (N, 3, S, S) in [0, 1] per split
+    labels: dict[str, dict[str, Tensor]]  # per split: the task's and the secret's labels
+
+
+def draw_splits(
+    spec: Suite, budget: Budget, seed: int, data_root: str | Path | None = None
+) -> DrawnSplits:
+    """Open the suite's data set and draw its splits the way ``prepare`` does (official
+    partitions when the scale asks for them), so benchmarks see the same images."""
+    dataset = open_dataset(spec.data.dataset, data_root)
+    needed = [spec.data.task] + ([] if spec.data.is_input else [spec.data.sensitive])
+    usable = labelled_indices(dataset, needed)
+    partition = (
+        dataset.partition[usable]
+        if budget.official_splits and dataset.partition is not None
+        else None
+    )
+    splits = make_splits(dataset.ids[usable], budget.splits, seed, partition)
+    index = {name: usable[idx] for name, idx in splits.indices.items()}
+    return DrawnSplits(
+        dataset=dataset,
+        splits=splits,
+        index=index,
+        images={name: dataset.images(idx, budget.image_size) for name, idx in index.items()},
+        labels={
+            name: {n: torch.from_numpy(dataset.label(n)[idx]) for n in needed}
+            for name, idx in index.items()
+        },
+    )
+
+
 def _fit(
     defense: Defense,
     label: str,
@@ -187,21 +225,8 @@ def prepare(
     label = defense_info["name"]
 
     with timer.phase("data"):
-        dataset = open_dataset(spec.data.dataset, data_root)
-        needed = [spec.data.task] + ([] if spec.data.is_input else [spec.data.sensitive])
-        usable = labelled_indices(dataset, needed)
-        partition = (
-            dataset.partition[usable]
-            if budget.official_splits and dataset.partition is not None
-            else None
-        )
-        splits = make_splits(dataset.ids[usable], budget.splits, seed, partition)
-        index = {name: usable[idx] for name, idx in splits.indices.items()}
-        images = {name: dataset.images(idx, size) for name, idx in index.items()}
-        labels = {
-            name: {n: torch.from_numpy(dataset.label(n)[idx]) for n in needed}
-            for name, idx in index.items()
-        }
+        drawn = draw_splits(spec, budget, seed, data_root)
+    dataset, images, labels = drawn.dataset, drawn.images, drawn.labels
 
     task = task_of(spec, dataset, size)
     with timer.phase("fit"):
@@ -248,10 +273,10 @@ def prepare(
             "source": dataset.origin,
             "layout": dataset.layout,
             "image_size": size,
-            "n": splits.sizes(),
-            "fingerprints": dict(splits.fingerprints),
+            "n": drawn.splits.sizes(),
+            "fingerprints": dict(drawn.splits.fingerprints),
         },
-        ids={name: dataset.ids[index[name]] for name in ATTACK_SPLITS},
+        ids={name: dataset.ids[drawn.index[name]] for name in ATTACK_SPLITS},
         x={name: images[name] for name in ATTACK_SPLITS},
         z=z,
         y_task={name: labels[name][spec.data.task] for name in ATTACK_SPLITS},

@@ -1,14 +1,18 @@
-"""Splits are disjoint, sized as asked, fixed by the seed, and independent of file order."""
+"""Splits are disjoint, sized as asked, fixed by the seed, independent of file order, and
+the same wherever they are drawn."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from privattack import adapters
 from privattack.data import SPLIT_NAMES, make_splits
 from privattack.errors import DataError
+from privattack.prepare import draw_splits, prepare, resolve_suite
 
 ids_strategy = st.lists(st.text(min_size=1, max_size=8), min_size=6, max_size=80, unique=True)
 
@@ -62,3 +66,13 @@ def test_too_few_images_is_a_clear_error() -> None:
     sizes = {"defense_train": 5, "attack_train": 5, "attack_test": 5}
     with pytest.raises(DataError, match=r"need 15 images .* has 10"):
         make_splits([str(k) for k in range(10)], sizes, 0)
+
+
+def test_draw_splits_gives_benchmarks_the_faces_prepare_attacks() -> None:
+    spec = resolve_suite("fairface_input")
+    drawn = draw_splits(spec, spec.budget("smoke"), seed=3)
+    prepared = prepare(adapters.module(torch.nn.Conv2d(3, 4, 3)), spec, scale="smoke", seed=3)
+    for name in ("attack_train", "attack_test"):
+        assert (drawn.dataset.ids[drawn.index[name]] == prepared.ids[name]).all()
+        assert torch.equal(drawn.images[name], prepared.x[name])
+    assert set(drawn.images) == set(SPLIT_NAMES)
