@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from torch import nn
-
 from privattack.defenses.disco import Disco
 from privattack.defenses.split import SplitModel
 from privattack.prepare import draw_splits, resolve_suite, task_of
@@ -52,7 +50,7 @@ def main() -> None:
         if decoupler == "split":
             split = SplitModel()
             split.fit(task, train, phase_budget)
-            utility_model = nn.Sequential(split.client, split.obfuscation(), split.server)
+            utility_model = split.utility_model()
         else:
             disco = Disco(decoupler=decoupler == "on", grid=int(grid))
             utility_model = disco.fit_utility(task, train, phase_budget)

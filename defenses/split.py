@@ -65,19 +65,19 @@ class SplitModel:
         """The client network (x -> z), differentiable: what a white-box adversary holds."""
         return self._networks()[0]
 
-    @property
-    def server(self) -> nn.Module:
-        """The server network (z -> task logits)."""
-        return self._networks()[1]
-
     def fit(self, task: Task, train: LabelledImages, budget: TrainingBudget) -> None:
         """Train client and server on ``train`` for ``task.task`` (cross-entropy)."""
         seed_everything(budget.seed)
         self._build(task.image_size, task.num_classes)
-        client, server = self._networks()
-        model = nn.Sequential(client, self.obfuscation(), server)
-        train_for_task(model, task, train, budget, self.lr, f"{type(self).__name__}: fit")
+        train_for_task(
+            self.utility_model(), task, train, budget, self.lr, f"{type(self).__name__}: fit"
+        )
         self.fitted = True
+
+    def utility_model(self) -> nn.Module:
+        """Client, obfuscation and server as one network (images -> task logits), as trained."""
+        client, server = self._networks()
+        return nn.Sequential(client, self.obfuscation(), server)
 
     def obfuscation(self) -> nn.Module:
         """What the client applies to its activation before release: nothing, here."""
