@@ -19,7 +19,7 @@ import argparse
 import json
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -253,14 +253,11 @@ def markdown(experiment: str, lines: list[dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def curves(
-    lines: list[dict[str, Any]], group: Callable[[dict[str, Any]], str] | None = None
-) -> dict[str, list[tuple[float, float]]]:
-    """(worst-case leakage, utility) per group (default: the defense's name) and seed."""
+def curves(lines: list[dict[str, Any]]) -> dict[str, list[tuple[float, float]]]:
+    """(worst-case leakage, utility) per defense and seed."""
     found: dict[str, list[tuple[float, float]]] = {}
     for line in lines:
-        name = group(line) if group else line["defense"]["name"]
-        label = f"{name} (seed {line['seed']})"
+        label = f"{line['defense']['name']} (seed {line['seed']})"
         found.setdefault(label, []).append((line["worst"]["value"], line["utility"]["mean"]))
     return found
 
