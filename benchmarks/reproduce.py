@@ -5,8 +5,11 @@ Every point is one defense on one suite and seed, evaluated by ``privattack.eval
 same attacks, budgets and seed as every other point; with default attack parameters
 (``--trials 0``) the decoder also runs in every family of ``--families`` on input suites and
 the worst family counts. Each finished point is appended to ``points.jsonl`` in ``--out`` and
-skipped on a rerun, so a stopped run resumes where it stopped. ``tables.md`` (our numbers
-beside the paper's) and the plots are written from everything finished so far.
+skipped on a rerun, so a stopped run resumes where it stopped; a point another experiment
+already measured (same defense and parameters, suite, seed, scale, trials and families, such as
+the noise levels the curves share with the noise experiment) is copied, not run again, and says
+where it came from. ``tables.md`` (our numbers beside the paper's) and the plots are written
+from everything finished so far.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/reproduce.py --scale quick \
            --seeds 0 [--experiments table1 table2 table3 noise curves depth] [--suites ...] \
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,7 +71,8 @@ EXPERIMENTS: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {
             "celeba_input",
         )
     ],
-    "curves": [
+    "curves": [("undefended", "split", {}, "celeba_input")]
+    + [
         (f"{name} {knob}={value}", name, {knob: value}, "celeba_input")
         for name, knob, values in (
             ("disco", "ratio", (0.6, 0.8, 0.9, 0.95)),
@@ -291,6 +296,19 @@ def finished(path: Path) -> list[dict[str, Any]]:
     return [json.loads(text) for text in path.read_text().splitlines() if text.strip()]
 
 
+def measurement(line: dict[str, Any]) -> str:
+    """What a point measured, whatever experiment and label it was run under: two points with
+    the same measurement are the same computation (fits and attacks are seeded)."""
+    keys = ("suite", "seed", "scale", "trials", "families")
+    defense = [line["defense"]["name"], line["defense"]["params"]]
+    return json.dumps(defense + [line[k] for k in keys])
+
+
+def report_folder(out: Path, line: dict[str, Any]) -> Path:
+    slug = "".join(c if c.isalnum() or c in ".=-" else "_" for c in line["label"])
+    return out / line["experiment"] / f"{line['suite']}-{slug}-{line['seed']}"
+
+
 def points(names: list[str], seeds: list[int]) -> Iterator[tuple[str, str, str, dict, str, int]]:
     for seed in seeds:
         for experiment in names:
@@ -339,6 +357,7 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}",
         flush=True,
     )
+    measured = {measurement(line): line for line in finished(summary)}
     builder = Defenses()
     for experiment, label, name, params, suite, seed in points(args.experiments, args.seeds):
         if (experiment, label, suite, seed, args.scale) in done or (
@@ -347,18 +366,26 @@ def main() -> None:
             continue
         start = time.perf_counter()
         defense, keep_as = builder.get(name, params, suite, seed)
-        prepared = prepare(defense, suite, scale=args.scale, seed=seed, progress=False)
-        if keep_as is not None:
-            builder.fitted[keep_as] = defense
-        line, report = attack_point(prepared, None, args.trials, args.families)
-        line.update(experiment=experiment, label=label, scale=args.scale, trials=args.trials)
-        line["seconds"] = round(time.perf_counter() - start, 1)
-        slug = "".join(c if c.isalnum() or c in ".=-" else "_" for c in label)
-        report.save(out / experiment / f"{suite}-{slug}-{seed}")
+        here = {"experiment": experiment, "label": label, "suite": suite, "seed": seed}
+        here.update(scale=args.scale, trials=args.trials, families=args.families)
+        planned = {**here, "defense": {"name": name, "params": defense.params}}
+        same = measured.get(measurement(planned))
+        if same is not None:
+            line = {**same, **here, "copied_from": f"{same['experiment']}: {same['label']}"}
+            shutil.copytree(report_folder(out, same), report_folder(out, line), dirs_exist_ok=True)
+        else:
+            prepared = prepare(defense, suite, scale=args.scale, seed=seed, progress=False)
+            if keep_as is not None:
+                builder.fitted[keep_as] = defense
+            line, report = attack_point(prepared, None, args.trials, args.families)
+            line.update(here, seconds=round(time.perf_counter() - start, 1))
+            report.save(report_folder(out, line))
+            measured[measurement(line)] = line
         with summary.open("a") as handle:
             handle.write(json.dumps(line) + "\n")
         done.add((experiment, label, suite, seed, args.scale))
-        print(f"{experiment}: {label} on {suite}, seed {seed}: {line['seconds']:.0f} s", flush=True)
+        how = f"copied from {line['copied_from']}" if same else f"{line['seconds']:.0f} s"
+        print(f"{experiment}: {label} on {suite}, seed {seed}: {how}", flush=True)
     print(write_outputs(out, [x for x in finished(summary) if x["scale"] == args.scale]))
 
 
