@@ -13,7 +13,7 @@ from everything finished so far.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/reproduce.py --scale quick \
            --seeds 0 [--experiments table1 table2 table3 noise curves depth] [--suites ...] \
-           [--trials 0]
+           [--defenses ...] [--trials 0]
 """
 
 from __future__ import annotations
@@ -336,6 +336,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS))
     parser.add_argument("--suites", nargs="+", help="only the points on these suites")
+    parser.add_argument("--defenses", nargs="+", help="only the points of these defenses")
     parser.add_argument("--families", nargs="+", default=["conv", "tiles", "fc"])
     parser.add_argument(
         "--trials", type=int, default=0, help="tuning trials per attack (0: default parameters)"
@@ -360,8 +361,10 @@ def main() -> None:
     measured = {measurement(line): line for line in finished(summary)}
     builder = Defenses()
     for experiment, label, name, params, suite, seed in points(args.experiments, args.seeds):
-        if (experiment, label, suite, seed, args.scale) in done or (
-            args.suites and suite not in args.suites
+        if (
+            (experiment, label, suite, seed, args.scale) in done
+            or (args.suites and suite not in args.suites)
+            or (args.defenses and name not in args.defenses)
         ):
             continue
         start = time.perf_counter()
