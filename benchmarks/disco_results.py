@@ -138,9 +138,11 @@ def main() -> None:
                 if keep_as is not None:
                     builder.fitted[keep_as] = defense
                 line, report = attack_point(prepared, args.attacks, args.trials, args.families)
-                line.update(label=label, seconds=round(time.perf_counter() - start, 1))
                 decoupler = "on" if params.get("decoupler") else "off"
-                report.save(out / f"{name}-{decoupler}-{ratio or 'none'}-{seed}")
+                line.update(label=label, scale=args.scale, trials=args.trials)
+                line.update(families=args.families, seconds=round(time.perf_counter() - start, 1))
+                line["report"] = str(out / f"{name}-{decoupler}-{ratio or 'none'}-{seed}")
+                report.save(line["report"])
                 with summary.open("a") as handle:
                     handle.write(json.dumps(line) + "\n")
                 print(f"seed {seed} {label} R={ratio}: {line['seconds']:.0f} s", flush=True)

@@ -7,9 +7,10 @@ same attacks, budgets and seed as every other point; with default attack paramet
 the worst family counts. Each finished point is appended to ``points.jsonl`` in ``--out`` and
 skipped on a rerun, so a stopped run resumes where it stopped; a point another experiment
 already measured (same defense and parameters, suite, seed, scale, trials and families, such as
-the noise levels the curves share with the noise experiment) is copied, not run again, and says
-where it came from. ``tables.md`` (our numbers beside the paper's) and the plots are written
-from everything finished so far.
+the noise levels the curves share with the noise experiment, or a point of ``--reuse``, another
+run's ``points.jsonl`` such as ``disco_results.py``'s) is copied with its report, not run again,
+and says where it came from. ``tables.md`` (our numbers beside the paper's) and the plots are
+written from everything finished so far.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/reproduce.py --scale quick \
            --seeds 0 [--experiments table1 table2 table3 noise curves depth] [--suites ...] \
@@ -337,6 +338,9 @@ def main() -> None:
     parser.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS))
     parser.add_argument("--suites", nargs="+", help="only the points on these suites")
     parser.add_argument("--defenses", nargs="+", help="only the points of these defenses")
+    parser.add_argument(
+        "--reuse", nargs="+", default=[], help="other runs' points.jsonl whose points to copy"
+    )
     parser.add_argument("--families", nargs="+", default=["conv", "tiles", "fc"])
     parser.add_argument(
         "--trials", type=int, default=0, help="tuning trials per attack (0: default parameters)"
@@ -358,7 +362,9 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}",
         flush=True,
     )
-    measured = {measurement(line): line for line in finished(summary)}
+    measured = {
+        measurement(line): line for path in [summary, *args.reuse] for line in finished(Path(path))
+    }
     builder = Defenses()
     for experiment, label, name, params, suite, seed in points(args.experiments, args.seeds):
         if (
@@ -374,15 +380,17 @@ def main() -> None:
         planned = {**here, "defense": {"name": name, "params": defense.params}}
         same = measured.get(measurement(planned))
         if same is not None:
-            line = {**same, **here, "copied_from": f"{same['experiment']}: {same['label']}"}
-            shutil.copytree(report_folder(out, same), report_folder(out, line), dirs_exist_ok=True)
+            line = {**same, **here, "copied_from": same["report"]}
+            line["report"] = str(report_folder(out, here))
+            shutil.copytree(same["report"], line["report"], dirs_exist_ok=True)
         else:
             prepared = prepare(defense, suite, scale=args.scale, seed=seed, progress=False)
             if keep_as is not None:
                 builder.fitted[keep_as] = defense
             line, report = attack_point(prepared, None, args.trials, args.families)
             line.update(here, seconds=round(time.perf_counter() - start, 1))
-            report.save(report_folder(out, line))
+            line["report"] = str(report_folder(out, here))
+            report.save(line["report"])
             measured[measurement(line)] = line
         with summary.open("a") as handle:
             handle.write(json.dumps(line) + "\n")
