@@ -306,6 +306,8 @@ def measurement(line: dict[str, Any]) -> str:
 
 
 def report_folder(out: Path, line: dict[str, Any]) -> Path:
+    """Where a point's report is saved: one folder per experiment, named after suite, label and
+    seed."""
     slug = "".join(c if c.isalnum() or c in ".=-" else "_" for c in line["label"])
     return out / line["experiment"] / f"{line['suite']}-{slug}-{line['seed']}"
 
@@ -395,7 +397,7 @@ def main() -> None:
         with summary.open("a") as handle:
             handle.write(json.dumps(line) + "\n")
         done.add((experiment, label, suite, seed, args.scale))
-        how = f"copied from {line['copied_from']}" if same else f"{line['seconds']:.0f} s"
+        how = f"copied from {same['report']}" if same is not None else f"{line['seconds']:.0f} s"
         print(f"{experiment}: {label} on {suite}, seed {seed}: {how}", flush=True)
     print(write_outputs(out, [x for x in finished(summary) if x["scale"] == args.scale]))
 
