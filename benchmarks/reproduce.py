@@ -379,11 +379,11 @@ def main() -> None:
         defense, keep_as = builder.get(name, params, suite, seed)
         here = {"experiment": experiment, "label": label, "suite": suite, "seed": seed}
         here.update(scale=args.scale, trials=args.trials, families=args.families)
+        here["report"] = str(report_folder(out, here))
         planned = {**here, "defense": {"name": name, "params": defense.params}}
         same = measured.get(measurement(planned))
         if same is not None:
             line = {**same, **here, "copied_from": same["report"]}
-            line["report"] = str(report_folder(out, here))
             shutil.copytree(same["report"], line["report"], dirs_exist_ok=True)
         else:
             prepared = prepare(defense, suite, scale=args.scale, seed=seed, progress=False)
@@ -391,7 +391,6 @@ def main() -> None:
                 builder.fitted[keep_as] = defense
             line, report = attack_point(prepared, None, args.trials, args.families)
             line.update(here, seconds=round(time.perf_counter() - start, 1))
-            line["report"] = str(report_folder(out, here))
             report.save(line["report"])
             measured[measurement(line)] = line
         with summary.open("a") as handle:
