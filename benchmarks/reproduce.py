@@ -32,12 +32,13 @@ import torch
 
 import privattack
 from privattack.evaluate import attack_data, input_leakage
-from privattack.html import privacy_utility_png
+from privattack.html import figure_png, plot_axes, privacy_utility_png
 from privattack.prepare import Prepared, derive_seed, prepare
 from privattack.registry import attacks, defenses
 
 DISCO_R = 0.8  # DISCO's ratio where a table has one DISCO row (the paper does not say)
 LAM = 1.0  # strength of the adversarial and max-entropy baselines in the tables
+CUTS = ("stem", "layer1", "layer2", "layer3", "layer4")  # client depths, shallow to deep
 
 # experiment -> [(label, defense, params, suite)]
 EXPERIMENTS: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {
@@ -88,7 +89,7 @@ EXPERIMENTS: dict[str, list[tuple[str, str, dict[str, Any], str]]] = {
     "depth": [
         (f"{name} cut={cut}", name, {"cut": cut}, "celeba_input")
         for name in ("split", "disco")
-        for cut in ("stem", "layer1", "layer2", "layer3", "layer4")
+        for cut in CUTS
     ],
 }
 
@@ -130,20 +131,23 @@ def estimate(value: Any) -> dict[str, Any]:
 def family_leakage(
     prepared: Prepared, report: privattack.Report, families: list[str]
 ) -> dict[str, dict[str, Any]]:
-    """Decoder SSIM/PSNR per family: the report's own decoder, plus each other family trained
-    on the same attack_train activations and scored on the same attack_test images."""
+    """Decoder SSIM/PSNR/L1 per family: the report's own decoder, plus each other family
+    trained on the same attack_train activations and scored on the same attack_test images."""
     decoder = report.leakage["decoder"]
-    found = {
-        decoder.params["built"]: {"ssim": estimate(decoder.ssim), "psnr": estimate(decoder.psnr)}
-    }
+    found = {decoder.params["built"]: image_estimates(decoder)}
     data = attack_data(prepared, "decoder", "cpu", progress=False)
     for family in families:
         if family in found:
             continue
         result = attacks.get("decoder", family=family).run(data)
         leak = input_leakage(result, prepared.x["attack_test"], derive_seed(prepared.seed, "ci"))
-        found[result.params["built"]] = {"ssim": estimate(leak.ssim), "psnr": estimate(leak.psnr)}
+        found[result.params["built"]] = image_estimates(leak)
     return found
+
+
+def image_estimates(leak: Any) -> dict[str, dict[str, Any]]:
+    """A reconstruction attack's SSIM, PSNR and L1 as plain JSON."""
+    return {"ssim": estimate(leak.ssim), "psnr": estimate(leak.psnr), "l1": estimate(leak.l1)}
 
 
 def attack_point(
@@ -200,8 +204,9 @@ def worst_decoder(line: dict[str, Any]) -> tuple[str | None, dict[str, Any] | No
 
 
 def input_cells(line: dict[str, Any]) -> list[str]:
-    """Utility, the worst decoder family's SSIM and PSNR, SSIM per family, the likelihood
-    attack's SSIM and PSNR, the worst case."""
+    """Utility, the worst decoder family's SSIM, PSNR and L1, SSIM per family, the likelihood
+    attack's SSIM, PSNR and L1, the worst case. (Points measured before the decoder families'
+    L1 was recorded show it only where the worst family is the report's own decoder.)"""
     family, decoder = worst_decoder(line)
     families = line.get("decoder_families") or {}
     likelihood = line["attacks"].get("likelihood", {})
@@ -209,9 +214,11 @@ def input_cells(line: dict[str, Any]) -> list[str]:
         interval(line["utility"]),
         interval(decoder and decoder["ssim"]) + (f" ({family})" if family else ""),
         interval(decoder and decoder["psnr"]),
+        interval(decoder and decoder.get("l1")),
         ", ".join(f"{f} {v['ssim']['mean']:.3f}" for f, v in families.items()) or "-",
         interval(likelihood.get("ssim")),
         interval(likelihood.get("psnr")),
+        interval(likelihood.get("l1")),
         f"{line['worst']['attack']} {line['worst']['value']:.3f}",
     ]
 
@@ -220,9 +227,11 @@ INPUT_HEAD = [
     "utility",
     "decoder SSIM (worst family)",
     "decoder PSNR",
+    "decoder L1",
     "SSIM per family",
     "likelihood SSIM",
     "likelihood PSNR",
+    "likelihood L1",
     "worst case (SSIM)",
 ]
 
@@ -261,10 +270,48 @@ def markdown(experiment: str, lines: list[dict[str, Any]]) -> str:
 
 def curves(lines: list[dict[str, Any]]) -> dict[str, list[tuple[float, float]]]:
     """(worst-case leakage, utility) per defense and seed."""
-    found: dict[str, list[tuple[float, float]]] = {}
+    return {
+        label: [(line["worst"]["value"], line["utility"]["mean"]) for line in mine]
+        for label, mine in _by_defense(lines).items()
+    }
+
+
+def depth_png(lines: list[dict[str, Any]]) -> bytes:
+    """Worst-case SSIM against the client's cut, one line per defense and seed, each point
+    labelled with its utility (the paper's Figure 3 as numbers), as PNG bytes."""
+
+    def depth(line: dict[str, Any]) -> int:
+        return CUTS.index(line["defense"]["params"]["cut"])
+
+    figure, axis = plot_axes()
+    for label, mine in _by_defense(lines).items():
+        ordered = sorted(mine, key=depth)
+        x, y = [depth(line) for line in ordered], [line["worst"]["value"] for line in ordered]
+        axis.plot(x, y, "o-", label=label)
+        for at, leak, line in zip(x, y, ordered, strict=True):
+            axis.annotate(
+                f"{line['utility']['mean']:.1%}",
+                (at, leak),
+                fontsize=7,
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+            )
+    baseline = lines[0]["null"].get("ssim")  # every depth point runs on celeba_input
+    if baseline is not None:
+        axis.axhline(baseline, color="grey", linestyle="--", label="mean image (null)")
+    axis.set_xticks(range(len(CUTS)), CUTS)
+    axis.set_xlabel("client cut after (utility above each point)")
+    axis.set_ylabel("worst-case ssim (lower is more private)")
+    axis.legend(fontsize=8)
+    return figure_png(figure)
+
+
+def _by_defense(lines: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The points of each defense and seed, under a legend label."""
+    found: dict[str, list[dict[str, Any]]] = {}
     for line in lines:
-        label = f"{line['defense']['name']} (seed {line['seed']})"
-        found.setdefault(label, []).append((line["worst"]["value"], line["utility"]["mean"]))
+        found.setdefault(f"{line['defense']['name']} (seed {line['seed']})", []).append(line)
     return found
 
 
@@ -326,9 +373,10 @@ def write_outputs(out: Path, lines: list[dict[str, Any]]) -> str:
         mine = [line for line in lines if line["experiment"] == experiment]
         if mine:
             text.append(f"## {experiment}\n\n{markdown(experiment, mine)}")
-            if experiment in ("curves", "noise", "depth"):
-                png = privacy_utility_png(curves(mine))
-                (out / f"{experiment}.png").write_bytes(png)
+            if experiment in ("curves", "noise"):
+                (out / f"{experiment}.png").write_bytes(privacy_utility_png(curves(mine)))
+            elif experiment == "depth":
+                (out / "depth.png").write_bytes(depth_png(mine))
     (out / "tables.md").write_text("\n".join(text))
     return "\n".join(text)
 

@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from privattack.gates import Verdict
@@ -112,17 +112,33 @@ def curves_of(reports: Sequence[Report]) -> dict[str, list[tuple[float, float]]]
     return curves
 
 
-def privacy_utility_png(
-    curves: Mapping[str, Sequence[tuple[float, float]]], metric: str = "ssim"
-) -> bytes:
-    """A privacy-utility plot, one line per label of (worst-case ``metric``, utility) points,
-    as PNG bytes."""
+def plot_axes() -> tuple[Any, Any]:
+    """A (figure, axis) pair of matplotlib's file backend, sized for the reports' plots."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(6, 4))
+    return plt.subplots(figsize=(6, 4))
+
+
+def figure_png(figure: Any) -> bytes:
+    """``figure`` laid out and saved as PNG bytes; the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def privacy_utility_png(
+    curves: Mapping[str, Sequence[tuple[float, float]]], metric: str = "ssim"
+) -> bytes:
+    """A privacy-utility plot, one line per label of (worst-case ``metric``, utility) points,
+    as PNG bytes."""
+    figure, axis = plot_axes()
     for label, points in curves.items():
         ordered = sorted(points)
         axis.plot([p[0] for p in ordered], [p[1] for p in ordered], "o-", label=label)
@@ -130,11 +146,7 @@ def privacy_utility_png(
     axis.set_ylabel("utility (task accuracy)")
     # Below the axes, so that it never hides a point.
     axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
-    return buffer.getvalue()
+    return figure_png(figure)
 
 
 def to_html(
