@@ -6,8 +6,12 @@ import argparse
 import ast
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from privattack.errors import PrivattackError
+
+if TYPE_CHECKING:
+    from privattack.report import Report
 
 
 def _parse_param(text: str) -> tuple[str, object]:
@@ -199,16 +203,22 @@ def _gate(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(Path.cwd()))  # so `module:factory` finds the user's code
     gates, out = load_gates(path), Path(args.out)
     verdicts, start = [], time.perf_counter()
+    reports: dict[tuple[Any, ...], tuple[str, Report]] = {}  # evaluation -> (first gate, report)
     for gate in gates:
-        report = evaluate(
-            gate.build_defense(),
-            gate.suite,
-            scale=gate.scale,
-            seed=gate.seed,
-            trials=gate.trials,
-            data_root=args.data_root,
-            progress=not args.quiet,
-        )
+        if gate.evaluation in reports:
+            first, report = reports[gate.evaluation]
+            print(f"gate {gate.name}: the same evaluation as gate {first}, not rerun")
+        else:
+            report = evaluate(
+                gate.build_defense(),
+                gate.suite,
+                scale=gate.scale,
+                seed=gate.seed,
+                trials=gate.trials,
+                data_root=args.data_root,
+                progress=not args.quiet,
+            )
+            reports[gate.evaluation] = (gate.name, report)
         checked = check(report, gate.thresholds, gate.name)
         report.save(out / gate.name, verdicts=checked)
         verdicts += checked

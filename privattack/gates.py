@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -44,6 +45,12 @@ class Gate:
     trials: int | None = None  # tuning trials per attack; None: the suite scale's
     params: Mapping[str, Any] = field(default_factory=dict)
     thresholds: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def evaluation(self) -> tuple[Any, ...]:
+        """What the gate evaluates: gates with the same one share a single evaluation."""
+        params = json.dumps(dict(self.params), sort_keys=True, default=str)
+        return (self.defense, params, self.suite, self.scale, self.seed, self.trials)
 
     def build_defense(self) -> Any:
         """The defense: a registered name, or ``module:factory`` of the user's code."""

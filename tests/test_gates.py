@@ -141,10 +141,13 @@ def test_gate_cli_exit_codes_and_junit(tmp_path: Path) -> None:
     result = cli("gate", str(path), "--out", str(tmp_path / "out"), "--quiet", env=_env())
     assert result.returncode == 1, result.stderr
     assert "1 passed, 1 failed" in result.stdout and "FAIL" in result.stdout
+    assert "gate too-strict: the same evaluation as gate split-smoke" in result.stdout
     root = ET.parse(tmp_path / "out" / "junit.xml").getroot()
     assert (root.get("tests"), root.get("failures")) == ("2", "1")
     report = json.loads((tmp_path / "out" / "split-smoke" / "report.json").read_text())
     assert report["schema_version"] == 1
+    shared = json.loads((tmp_path / "out" / "too-strict" / "report.json").read_text())
+    assert shared["leakage"] == report["leakage"]
 
     passing = cli(
         "gate", str(_write(tmp_path, GOOD)), "--out", str(tmp_path / "ok"), "--quiet", env=_env()
