@@ -1,4 +1,5 @@
-"""Shared fixtures: where the real data sets of ../shared/data are, and skips when absent."""
+"""Shared fixtures: where the real data sets of ../shared/data are (skips when absent), and
+the reports several test modules read, evaluated once per session."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import privattack
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("PRIVATTACK_DATA") or REPO.parent / "shared" / "data")
@@ -40,3 +43,29 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return subprocess.run(
         [str(script), *args], capture_output=True, text=True, env=env, timeout=600
     )
+
+
+# Reports several test modules read: each evaluation runs once per session.
+SMOKE_ATTACKS = ["decoder", "inversion"]  # one supervised and one white-box attack: fast
+
+
+@pytest.fixture(scope="session")
+def undefended_faces() -> privattack.Report:
+    """The undefended split on the bundled FairFace faces at smoke scale, every attack."""
+    return privattack.evaluate("split", "fairface_input", scale="smoke", progress=False)
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[privattack.Report, Path]:
+    """The undefended split at seed 3 with the two fast attacks, saved: (report, its folder)."""
+    out = tmp_path_factory.mktemp("run")
+    report = privattack.evaluate(
+        "split",
+        "fairface_input",
+        scale="smoke",
+        seed=3,
+        out=out,
+        progress=False,
+        attacks=SMOKE_ATTACKS,
+    )
+    return report, out

@@ -15,11 +15,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def undefended_faces() -> privattack.Report:
-    return privattack.evaluate("split", "fairface_input", scale="smoke", progress=False)
-
-
-@pytest.fixture(scope="module")
 def noise_faces() -> privattack.Report:
     return privattack.evaluate(NoiseEncoder(), "fairface_input", scale="smoke", progress=False)
 

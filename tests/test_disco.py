@@ -149,10 +149,8 @@ def test_cli_parameters_reach_the_constructor() -> None:
 
 
 @pytest.mark.slow
-def test_disco_lowers_decoder_leakage_on_real_faces() -> None:
-    split = privattack.evaluate(
-        "split", "fairface_input", scale="smoke", attacks=["decoder"], progress=False
-    )
+def test_disco_lowers_decoder_leakage_on_real_faces(undefended_faces: privattack.Report) -> None:
+    split = undefended_faces  # the split on the same suite, scale and seed
     disco = privattack.evaluate(
         "disco", "fairface_input", scale="smoke", attacks=["decoder"], progress=False
     )

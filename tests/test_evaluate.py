@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import SMOKE_ATTACKS as ATTACKS
 from helpers import BadPredict, DropsOneImage, ReleasesNaN, SecretlyRandom
 
 import privattack
@@ -17,17 +18,6 @@ from privattack.errors import (
     ShapeError,
     UnknownNameError,
 )
-
-ATTACKS = ["decoder", "inversion"]  # one supervised and one white-box attack: fast
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[privattack.Report, Path]:
-    out = tmp_path_factory.mktemp("run")
-    report = privattack.evaluate(
-        "split", "fairface_input", scale="smoke", seed=3, out=out, progress=False, attacks=ATTACKS
-    )
-    return report, out
 
 
 @pytest.mark.slow
