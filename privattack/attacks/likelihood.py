@@ -69,7 +69,9 @@ class GroupedSkipGenerator(nn.Module):
         self.head = nn.Conv2d(g * w, g * 3, 1, groups=g)
 
     def forward(self, noise: Tensor) -> Tensor:
-        """noise (1, G*noise_channels, H, W) -> images (G, 3, H, W) in [0, 1]."""
+        """noise (1, G*noise_channels, H, W) -> images (G, 3, H, W) in [0, 1], channels-last
+        (the view of the grouped output is neither layout, and the client's convolutions run
+        about 15% faster on a batch in channels-last than on it)."""
         features, skips = noise, []
         for down, skip in zip(self.down, self.skips, strict=True):
             skips.append(skip(features))
@@ -80,7 +82,8 @@ class GroupedSkipGenerator(nn.Module):
             )
             features = up(_grouped_cat(features, skipped, self.groups))
         x = torch.sigmoid(self.head(features))
-        return x.view(self.groups, 3, self.image_size, self.image_size)
+        x = x.view(self.groups, 3, self.image_size, self.image_size)
+        return x.contiguous(memory_format=torch.channels_last)
 
 
 def released_channels(z: Tensor) -> Tensor:
