@@ -1,5 +1,5 @@
 """Shared fixtures: where the real data sets of ../shared/data are (skips when absent), and
-the reports several test modules read, evaluated once per session."""
+a saved report several test modules read, evaluated once per session."""
 
 from __future__ import annotations
 
@@ -45,14 +45,9 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-# Reports several test modules read: each evaluation runs once per session.
+# A saved report several test modules read, evaluated once per session. (Reports without files
+# come from the plugin's privattack_evaluate fixture, which caches them the same way.)
 SMOKE_ATTACKS = ["decoder", "inversion"]  # one supervised and one white-box attack: fast
-
-
-@pytest.fixture(scope="session")
-def undefended_faces() -> privattack.Report:
-    """The undefended split on the bundled FairFace faces at smoke scale, every attack."""
-    return privattack.evaluate("split", "fairface_input", scale="smoke", progress=False)
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,21 @@ copies when PRIVATTACK_DATA points there), at smoke scale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from helpers import NoiseEncoder
 
 import privattack
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def undefended_faces(privattack_evaluate: Callable[..., privattack.Report]) -> privattack.Report:
+    """The undefended split on the FairFace faces at smoke scale, every attack (session-cached:
+    DISCO's real-face test reads the same report)."""
+    return privattack_evaluate("split", "fairface_input", scale="smoke")
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -149,8 +150,10 @@ def test_cli_parameters_reach_the_constructor() -> None:
 
 
 @pytest.mark.slow
-def test_disco_lowers_decoder_leakage_on_real_faces(undefended_faces: privattack.Report) -> None:
-    split = undefended_faces  # the split on the same suite, scale and seed
+def test_disco_lowers_decoder_leakage_on_real_faces(
+    privattack_evaluate: Callable[..., privattack.Report],
+) -> None:
+    split = privattack_evaluate("split", "fairface_input", scale="smoke")  # as the canaries'
     disco = privattack.evaluate(
         "disco", "fairface_input", scale="smoke", attacks=["decoder"], progress=False
     )
