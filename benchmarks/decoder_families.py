@@ -18,9 +18,10 @@ import time
 
 import torch
 
-from privattack.evaluate import attack_data, input_leakage
-from privattack.prepare import derive_seed, prepare
+from privattack.prepare import prepare
 from privattack.registry import attacks, defenses
+from privattack.run import RunContext
+from privattack.scoring import score
 
 
 def main() -> None:
@@ -50,14 +51,14 @@ def main() -> None:
         f"fitted and released in {time.perf_counter() - start:.0f} s; torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}"
     )
-    print(f"declared layout: {getattr(prepared.defense, 'layout', None)}")
+    print(f"declared layout: {prepared.released.layout}")
     print(f"{'family':<8} {'decoder SSIM [95% CI]':<24} {'PSNR':>7} {'seconds':>8}")
-    data = attack_data(prepared, "decoder", "cpu", progress=False)
-    ci_seed = derive_seed(args.seed, "ci")
+    context = RunContext(args.seed)
+    inputs = prepared.attack_inputs("decoder", context)
     for family in args.families:
         start = time.perf_counter()
-        result = attacks.get("decoder", family=family).run(data)
-        leak = input_leakage(result, prepared.x["attack_test"], ci_seed)
+        result = attacks.get("decoder", family=family).run(inputs)
+        leak = score("decoder", result, prepared, context)
         print(
             f"{family:<8} {leak.ssim.mean:.3f} [{leak.ssim.ci[0]:.3f}, {leak.ssim.ci[1]:.3f}]"
             f"     {leak.psnr.mean:>7.2f} {time.perf_counter() - start:>8.0f}"

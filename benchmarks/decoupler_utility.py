@@ -20,10 +20,12 @@ import argparse
 import dataclasses
 import time
 
-from privattack.defenses.disco import Disco
-from privattack.defenses.split import SplitModel
-from privattack.prepare import draw_splits, resolve_suite, task_of
+from privattack.data import draw_splits, open_dataset
+from privattack.defenses.disco import DiscoDefense
+from privattack.defenses.split import SplitDefense
+from privattack.prepare import task_of
 from privattack.protocol import LabelledImages, TrainingBudget
+from privattack.suites import load
 from privattack.training import predict_batched
 
 
@@ -40,15 +42,24 @@ def main() -> None:
     )
     parser.add_argument("--train", type=int, help="training images (default: the scale's)")
     args = parser.parse_args()
-    spec = resolve_suite(args.suite)
+    spec = load(args.suite)
     budget = spec.budget(args.scale)
     if args.train is not None:
-        budget = dataclasses.replace(budget, splits={**budget.splits, "defense_train": args.train})
-    drawn = draw_splits(spec, budget, args.seed)
-    train = LabelledImages(drawn.images["defense_train"], drawn.labels["defense_train"])
-    x_val = drawn.images["attack_train"]
-    y_val = drawn.labels["attack_train"][spec.data.task]
-    task = task_of(spec, drawn.dataset, budget.image_size)
+        splits = dataclasses.replace(budget.splits, defense_train=args.train)
+        budget = dataclasses.replace(budget, splits=splits)
+    dataset = open_dataset(spec.data.dataset)
+    drawn = draw_splits(
+        dataset,
+        spec.data.labels,
+        budget.splits,
+        args.seed,
+        budget.image_size,
+        budget.official_splits,
+    )
+    train = LabelledImages(drawn.defense_train.images, drawn.defense_train.labels)
+    x_val = drawn.attack_train.images
+    y_val = drawn.attack_train.labels[spec.data.task]
+    task = task_of(spec, dataset, budget.image_size)
     print(f"{args.suite} ({args.scale}), {len(train.images)} training and {len(x_val)} held-out")
     print(f"{'decoupler':<10} {'grid':>4} {'epochs':>6} {'accuracy':>9} {'seconds':>8}")
     for config in args.configs:
@@ -56,11 +67,11 @@ def main() -> None:
         phase_budget = TrainingBudget(int(epochs), budget.batch_size, args.seed)
         start = time.perf_counter()
         if decoupler == "split":
-            split = SplitModel()
+            split = SplitDefense()
             split.fit(task, train, phase_budget)
             utility_model = split.utility_model()
         else:
-            disco = Disco(decoupler=decoupler == "on", grid=int(grid))
+            disco = DiscoDefense(decoupler=decoupler == "on", grid=int(grid))
             utility_model = disco.fit_utility(task, train, phase_budget)
         seconds = time.perf_counter() - start
         logits = predict_batched(utility_model, x_val, 250, "cpu")

@@ -33,8 +33,8 @@ from reproduce import (
     worst_decoder,
 )
 
-from privattack.html import privacy_utility_png
 from privattack.prepare import prepare
+from privattack.render import privacy_utility_png, write_report
 
 CONFIGURATIONS: list[tuple[str, str, dict[str, object], bool]] = [
     # (label, defense, fixed parameters, swept over R)
@@ -142,7 +142,7 @@ def main() -> None:
                 line.update(label=label, scale=args.scale, trials=args.trials)
                 line.update(families=args.families, seconds=round(time.perf_counter() - start, 1))
                 line["report"] = str(out / f"{name}-{decoupler}-{ratio or 'none'}-{seed}")
-                report.save(line["report"])
+                write_report(report, line["report"])
                 with summary.open("a") as handle:
                     handle.write(json.dumps(line) + "\n")
                 print(f"seed {seed} {label} R={ratio}: {line['seconds']:.0f} s", flush=True)

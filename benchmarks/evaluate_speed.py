@@ -83,6 +83,7 @@ def main() -> None:
         attacks=args.attacks,
         trials=args.trials,
         progress=False,
+        cache=False,
     )
     total = time.perf_counter() - start
     attacks = ", ".join(args.attacks or list(report.leakage))

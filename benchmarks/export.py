@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from privattack.activations import iter_shards, load_activations, write_activations
-from privattack.prepare import ATTACK_SPLITS, prepare
+from privattack.activations import ATTACK_SPLITS, iter_shards, load_activations, write_activations
+from privattack.prepare import prepare
 
 
 def best_seconds(action: Callable[[], object], repeats: int) -> float:
@@ -42,8 +42,9 @@ def main() -> None:
     args = parser.parse_args()
 
     prepared = prepare(args.defense, args.suite, scale=args.scale, progress=False)
-    count = sum(len(prepared.z[s]) for s in ATTACK_SPLITS)
-    with tempfile.TemporaryDirectory() as folder:
+    count = len(prepared.released.train) + len(prepared.released.test)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary) / "benchmark"
         write = best_seconds(
             lambda: write_activations(prepared, folder, images=args.images), args.repeats
         )
@@ -52,7 +53,7 @@ def main() -> None:
         stream = best_seconds(
             lambda: [None for s in ATTACK_SPLITS for _ in iter_shards(folder, s)], args.repeats
         )
-    z_shape = tuple(prepared.z["attack_train"].shape[1:])
+    z_shape = tuple(prepared.released.train.shape[1:])
     print(
         f"{args.defense} on {args.suite} ({args.scale}): {count} activations of shape {z_shape}, "
         f"{megabytes:.1f} MB on disk{' with images' if args.images else ''}; "

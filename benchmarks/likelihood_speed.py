@@ -16,10 +16,11 @@ import time
 import torch
 
 import privattack
-from privattack.attacks.base import AttackData
+from privattack.attacks import AttackBudget, AttackInputs
 from privattack.data import open_dataset
 from privattack.metrics import ssim
 from privattack.registry import attacks
+from privattack.targets import InputTarget
 
 
 def run(
@@ -27,20 +28,19 @@ def run(
 ) -> tuple[float, torch.Tensor]:
     """(seconds per image, SSIM of each image) of inverting ``x`` in batches of ``batch``."""
     z = defense.release(x)
-    data = AttackData(
+    data = AttackInputs(
         z_train=z,
         z_test=z,
-        x_train=x,
-        y_train=None,
-        num_classes=None,
-        defense=defense,
+        secret_train=x,
+        target=InputTarget(x.shape[-1]),
         seed=0,
-        iterations=iterations,
+        budget=AttackBudget(iterations=iterations),
+        client=defense.client,  # type: ignore[attr-defined]
     )
     # Untimed warm-up at the same batch size: the first steps build oneDNN's kernels.
     attacks.get(attack, batch_size=batch, iterations=5).run(data)
     start = time.perf_counter()
-    x_hat = attacks.get(attack, batch_size=batch).run(data).reconstructions
+    x_hat = attacks.get(attack, batch_size=batch).run(data).images
     seconds = (time.perf_counter() - start) / len(x)
     return seconds, ssim(x_hat, x)
 

@@ -31,10 +31,11 @@ from typing import Any
 import torch
 
 import privattack
-from privattack.evaluate import attack_data, input_leakage
-from privattack.html import figure_png, plot_axes, privacy_utility_png
-from privattack.prepare import Prepared, derive_seed, prepare
+from privattack.prepare import Prepared, prepare
 from privattack.registry import attacks, defenses
+from privattack.render import figure_png, plot_axes, privacy_utility_png, write_report
+from privattack.run import RunContext
+from privattack.scoring import score
 
 DISCO_R = 0.8  # DISCO's ratio where a table has one DISCO row (the paper does not say)
 LAM = 1.0  # strength of the adversarial and max-entropy baselines in the tables
@@ -135,12 +136,13 @@ def family_leakage(
     trained on the same attack_train activations and scored on the same attack_test images."""
     decoder = report.leakage["decoder"]
     found = {decoder.params["built"]: image_estimates(decoder)}
-    data = attack_data(prepared, "decoder", "cpu", progress=False)
+    context = RunContext(prepared.seed)
+    inputs = prepared.attack_inputs("decoder", context)
     for family in families:
         if family in found:
             continue
-        result = attacks.get("decoder", family=family).run(data)
-        leak = input_leakage(result, prepared.x["attack_test"], derive_seed(prepared.seed, "ci"))
+        result = attacks.get("decoder", family=family).run(inputs)
+        leak = score("decoder", result, prepared, context)
         found[result.params["built"]] = image_estimates(leak)
     return found
 
@@ -158,7 +160,9 @@ def attack_point(
 ) -> tuple[dict[str, Any], privattack.Report]:
     """Evaluate one released point: its JSON line (utility, every attack's metrics, the
     decoder per family, the worst case over all of them) and its report."""
-    report = privattack.evaluate(prepared, attacks=attack_names, trials=trials, progress=False)
+    report = privattack.evaluate_activations(
+        prepared, attacks=attack_names, trials=trials, progress=False
+    )
     assert report.worst_case is not None, "every suite here has an attack that ran"
     line: dict[str, Any] = {
         "seed": prepared.seed,
@@ -333,7 +337,7 @@ class Defenses:
         if key in self.fitted:
             base = self.fitted[key]
             for knob in steerable:
-                base = base.steer(knob, params[knob])
+                base = base.steer(**{knob: params[knob]})
             return base, None
         return built, key
 
@@ -439,7 +443,7 @@ def main() -> None:
                 builder.fitted[keep_as] = defense
             line, report = attack_point(prepared, None, args.trials, args.families)
             line.update(here, seconds=round(time.perf_counter() - start, 1))
-            report.save(line["report"])
+            write_report(report, line["report"])
             measured[measurement(line)] = line
         with summary.open("a") as handle:
             handle.write(json.dumps(line) + "\n")

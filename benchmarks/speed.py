@@ -23,9 +23,10 @@ import torch
 from likelihood_speed import run as likelihood_seconds
 
 import privattack
-from privattack.attacks.base import AttackData
+from privattack.attacks import AttackBudget, AttackInputs
 from privattack.data import open_dataset
 from privattack.registry import attacks
+from privattack.targets import AttributeTarget, InputTarget
 
 SIZE = 64
 DEFENSES: list[tuple[str, dict[str, Any], str]] = [
@@ -79,15 +80,15 @@ def attack(name: str, images: int) -> dict[str, Any]:
     data = faces(images)
     split = privattack.defenses.get("split", image_size=SIZE, num_classes=2)
     z = split.release(data.images)
-    attack_data = AttackData(
+    attribute = name == "attribute"
+    attack_data = AttackInputs(
         z_train=z,
         z_test=z[:32],
-        x_train=data.images,
-        y_train=data.labels["race"] if name == "attribute" else None,
-        num_classes=7 if name == "attribute" else None,
-        defense=split,
+        secret_train=data.labels["race"] if attribute else data.images,
+        target=AttributeTarget("race", 7) if attribute else InputTarget(SIZE),
         seed=0,
-        epochs=5,
+        budget=AttackBudget(epochs=5),
+        client=split.client,
     )
     start = time.perf_counter()
     attacks.get(name).run(attack_data)
@@ -112,7 +113,7 @@ def likelihood() -> dict[str, Any]:
 def evaluate(suite: str, scale: str) -> dict[str, Any]:
     """Wall time of evaluate('split', suite) with default attack parameters."""
     start = time.perf_counter()
-    privattack.evaluate("split", suite, scale=scale, trials=0, progress=False)
+    privattack.evaluate("split", suite, scale=scale, trials=0, progress=False, cache=False)
     return {
         "what": f"evaluate split on {suite} ({scale})",
         "value": time.perf_counter() - start,

@@ -14,8 +14,9 @@ import optuna
 import torch
 
 import privattack
-from privattack.evaluate import tune
 from privattack.prepare import prepare
+from privattack.run import RunContext
+from privattack.tuning import tune
 
 
 def main() -> None:
@@ -37,8 +38,8 @@ def main() -> None:
     )
     header = f"{'pruner':<8} {'trials':>6} {'pruned':>6} {'seconds':>8} {'to best':>8}"
     print(f"{header}  best (validation)")
-    unpruned = tune(prepared, args.attack, trials=args.trials, prune=False)
-    report = privattack.evaluate(
+    unpruned = tune(prepared, args.attack, RunContext(args.seed), trials=args.trials, prune=False)
+    report = privattack.evaluate_activations(
         prepared, attacks=[args.attack], trials=args.trials, prune=True, progress=False
     )
     leak = report.leakage[args.attack]

@@ -2,20 +2,21 @@
 
 ``export`` writes what ``prepare`` computed: safetensors shards per attack split (z, labels,
 optionally the images as uint8), the client's weights when the defense has a client, and a
-JSON manifest with the setup and the SHA-256 of every file. ``load_activations`` checks all
-of it and gives back what ``evaluate`` attacks, so export-then-evaluate reproduces the live
-numbers. Nothing here unpickles: safetensors and JSON only.
+JSON manifest with the setup (the suite's resolved content included) and the SHA-256 of every
+file. The folder is written whole (a temporary sibling moved into place), so an existing
+benchmark stays readable until its replacement is complete. ``load_activations`` checks all of
+it and gives back what ``evaluate_activations`` attacks, so export-then-evaluate reproduces the
+live numbers. Nothing here unpickles: safetensors and JSON only, and no file it names may lie
+outside the benchmark's folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import os
-import tempfile
+import re
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
@@ -24,56 +25,43 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model, save_file, save_model
 from torch import Tensor, nn
 
-from privattack.data import open_dataset
-from privattack.data.splits import fingerprint
-from privattack.errors import CapabilityError, DataError, NonFiniteError
-from privattack.prepare import ATTACK_SPLITS, Prepared, prepare
+from privattack.config import Source
+from privattack.data import Split, fingerprint, open_dataset
+from privattack.data.splits import SPLIT_NAMES
+from privattack.errors import DataError, NonFiniteError, SuiteError
+from privattack.files import replace_folder, sha256_of
+from privattack.prepare import Prepared, prepare, target_of
 from privattack.protocol import Capabilities, Defense, Task, TileLayout
-from privattack.report import write_atomic
-from privattack.suite import Suite
+from privattack.registry import defenses
+from privattack.release import Released, in_memory_format, memory_format_of
+from privattack.suites import Suite, parse_content
 
 FORMAT = "privattack-activations"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 CLIENT_FILE = "client.safetensors"
 SHARD_SIZE = 1024  # activations per shard
+ATTACK_SPLITS = tuple(name for name in SPLIT_NAMES if name.startswith("attack_"))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _save_atomic(path: Path, write: Any) -> None:
-    """Call ``write(temporary_path)``, then rename onto ``path``: a shard is whole or absent."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _split_tensors(prepared: Prepared, split: str, images: bool) -> dict[str, Tensor]:
-    tensors = {"z": prepared.z[split], "y_task": prepared.y_task[split]}
-    if prepared.y_sensitive is not None:
-        tensors["y_sensitive"] = prepared.y_sensitive[split]
+def _tensors_of(prepared: Prepared, split: Split, z: Tensor, images: bool) -> dict[str, Tensor]:
+    tensors = {"z": z, "y_task": split.labels[prepared.task.task]}
+    if not prepared.suite.data.is_input:
+        tensors["y_sensitive"] = split.labels[prepared.task.sensitive]
     if images:
-        tensors["x"] = prepared.x[split].mul(255).round().to(torch.uint8)
-    if split == "attack_test" and prepared.server_logits is not None:
-        tensors["server_logits"] = prepared.server_logits
+        tensors["x"] = split.images.mul(255).round().to(torch.uint8)
     return tensors
+
+
+def _describe(tensors: dict[str, Tensor]) -> dict[str, Any]:
+    return {
+        k: {"dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape)}
+        for k, v in tensors.items()
+    }
 
 
 def _client_architecture(prepared: Prepared) -> dict[str, Any] | None:
     """How to rebuild the client: the registered defense, its parameters and the task size."""
-    from privattack.registry import defenses
-
     name = prepared.defense_info["name"]
     if name not in defenses:
         return None
@@ -85,85 +73,92 @@ def _client_architecture(prepared: Prepared) -> dict[str, Any] | None:
     }
 
 
+def _write_split(
+    folder: Path, name: str, tensors: dict[str, Tensor], ids: list[str], shard_size: int
+) -> dict[str, Any]:
+    shards = []
+    for number, start in enumerate(range(0, len(ids), shard_size)):
+        part = {k: v[start : start + shard_size].contiguous() for k, v in tensors.items()}
+        path = folder / f"{name}-{number:05d}.safetensors"
+        save_file(part, path, metadata={"ids": json.dumps(ids[start : start + shard_size])})
+        shards.append(
+            {
+                "file": path.name,
+                "n": len(part["z"]),
+                "sha256": sha256_of(path),
+                "tensors": _describe(part),
+            }
+        )
+    return {
+        "n": len(ids),
+        "fingerprint": fingerprint(ids),
+        "memory_format": memory_format_of(tensors["z"]),
+        "shards": shards,
+    }
+
+
+def check_benchmark_folder(out: str | Path) -> Path:
+    """``out`` as a folder a benchmark may be written to (new, or an earlier benchmark), checked
+    before any work: the export replaces the folder whole."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder}: exists and is not a folder; give a folder for the benchmark.")
+    if folder.is_dir():
+        ours = re.compile(rf"({MANIFEST}|{CLIENT_FILE}|attack_(train|test)-\d{{5}}\.safetensors)")
+        foreign = sorted(p.name for p in folder.iterdir() if not ours.fullmatch(p.name))
+        if foreign:
+            raise DataError(
+                f"{folder}: holds files that are not a benchmark's ({', '.join(foreign[:3])}); "
+                "an export replaces its folder whole, so give a new or a benchmark's own folder."
+            )
+    return folder
+
+
 def write_activations(
     prepared: Prepared, out: str | Path, *, images: bool = False, shard_size: int = SHARD_SIZE
 ) -> Path:
-    """Write ``prepared`` into folder ``out`` (see the module docstring); returns the manifest.
+    """Write ``prepared`` into folder ``out`` (see the module docstring); returns the manifest."""
+    folder = check_benchmark_folder(out)
+    released = prepared.released
 
-    The manifest is written last: a folder without one is an unfinished export.
-    """
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MANIFEST).unlink(missing_ok=True)
-    splits: dict[str, Any] = {}
-    for split in ATTACK_SPLITS:
-        tensors = _split_tensors(prepared, split, images)
-        ids = [str(i) for i in prepared.ids[split]]
-        shards = []
-        for number, start in enumerate(range(0, len(ids), shard_size)):
-            part = {k: v[start : start + shard_size].contiguous() for k, v in tensors.items()}
-            path = folder / f"{split}-{number:05d}.safetensors"
-            metadata = {"ids": json.dumps(ids[start : start + shard_size])}
-            _save_atomic(path, lambda tmp, p=part, m=metadata: save_file(p, tmp, metadata=m))
-            shards.append(
-                {
-                    "file": path.name,
-                    "n": len(part["z"]),
-                    "sha256": _sha256(path),
-                    "tensors": {
-                        k: {"dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape)}
-                        for k, v in part.items()
-                    },
-                }
+    def write(folder: Path) -> None:
+        splits = {}
+        for name, split, z in (
+            ("attack_train", prepared.attack_train, released.train),
+            ("attack_test", prepared.attack_test, released.test),
+        ):
+            tensors = _tensors_of(prepared, split, z, images)
+            if name == "attack_test" and released.server_logits is not None:
+                tensors["server_logits"] = released.server_logits
+            splits[name] = _write_split(
+                folder, name, tensors, [str(i) for i in split.ids], shard_size
             )
-        splits[split] = {
-            "n": len(ids),
-            "fingerprint": fingerprint(ids),
-            "memory_format": _memory_format(prepared.z[split]),
-            "shards": shards,
+        client = None
+        if released.client is not None:
+            save_model(released.client, str(folder / CLIENT_FILE))
+            client = {
+                "file": CLIENT_FILE,
+                "sha256": sha256_of(folder / CLIENT_FILE),
+                "architecture": _client_architecture(prepared),
+            }
+        suite = prepared.suite
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "suite": {"name": suite.name, "version": suite.version, "content": suite.content()},
+            "scale": prepared.scale,
+            "seed": prepared.seed,
+            "defense": prepared.defense_info,
+            "data": prepared.data_info,
+            "task": dataclasses.asdict(prepared.task),
+            "capabilities": prepared.caps.names(),
+            "layout": None if released.layout is None else dataclasses.asdict(released.layout),
+            "splits": splits,
+            "client": client,
         }
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
 
-    client = None
-    architecture = _client_architecture(prepared)
-    if prepared.caps.client and prepared.defense is not None:
-        module: nn.Module = prepared.defense.client  # type: ignore[attr-defined]
-        path = folder / CLIENT_FILE
-        _save_atomic(path, lambda tmp: save_model(module, tmp))
-        client = {"file": CLIENT_FILE, "sha256": _sha256(path), "architecture": architecture}
-
-    suite = prepared.suite
-    layout = getattr(prepared.defense, "layout", None)
-    manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "suite": {"name": suite.name, "version": suite.version, "toml": _suite_text(suite)},
-        "scale": prepared.scale,
-        "seed": prepared.seed,
-        "defense": prepared.defense_info,
-        "data": prepared.data_info,
-        "task": dataclasses.asdict(prepared.task),
-        "capabilities": prepared.caps.names(),
-        "layout": dataclasses.asdict(layout) if layout is not None else None,
-        "splits": splits,
-        "client": client,
-    }
-    write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
-    return folder / MANIFEST
-
-
-def _memory_format(z: Tensor) -> str:
-    """How the released z was laid out in memory: convolutions on it round differently."""
-    channels_last = z.ndim == 4 and z.is_contiguous(memory_format=torch.channels_last)
-    return "channels_last" if channels_last and not z.is_contiguous() else "contiguous"
-
-
-def _suite_text(suite: Suite) -> str:
-    try:
-        return Path(suite.file).read_text()
-    except OSError as error:
-        raise DataError(
-            f"cannot export suite {suite.name!r}: its file {suite.file!r} is not readable."
-        ) from error
+    return replace_folder(folder, write) / MANIFEST
 
 
 def export(
@@ -177,6 +172,7 @@ def export(
     device: str = "cpu",
     images: bool = False,
     progress: bool = True,
+    cache: bool = True,
 ) -> Path:
     """Fit ``defense`` as ``evaluate`` would and write the released activations of
     attack_train and attack_test into ``out``; returns the manifest's path.
@@ -184,6 +180,7 @@ def export(
     ``images=True`` stores the images too (uint8), so the benchmark needs no data set to be
     attacked; otherwise ``load_activations`` reads them from the data root by id.
     """
+    check_benchmark_folder(out)
     prepared = prepare(
         defense,
         suite,
@@ -192,25 +189,9 @@ def export(
         seed=seed,
         device=device,
         progress=progress,
+        cache=cache,
     )
     return write_activations(prepared, out, images=images)
-
-
-class StoredActivations:
-    """Stands in for the defense of stored activations: it cannot release anything new, but
-    holds the client rebuilt from the stored weights when there was one."""
-
-    def __init__(
-        self, name: str, client: nn.Module | None, layout: TileLayout | None = None
-    ) -> None:
-        self.name, self.layout = name, layout
-        if client is not None:
-            self.client = client
-
-    def release(self, x: Tensor) -> Tensor:
-        raise CapabilityError(
-            f"these are stored activations of {self.name!r}; the defense itself is not here."
-        )
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -218,7 +199,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     if not path.is_file():
         raise DataError(
             f"{folder}: no {MANIFEST}; not an activation benchmark, or an export that did not "
-            "finish (export writes the manifest last)."
+            "finish (an export is moved into place only once complete)."
         )
     try:
         manifest = json.loads(path.read_text())
@@ -228,16 +209,26 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         raise DataError(
             f"{path}: format {manifest.get('format')!r} version "
             f"{manifest.get('format_version')!r}; this privattack reads {FORMAT!r} version "
-            f"{FORMAT_VERSION}."
+            f"{FORMAT_VERSION}. Export the benchmark again with this privattack."
         )
     return manifest
 
 
+def _inside(folder: Path, name: Any) -> Path:
+    """``folder / name`` for a plain file name; anything that could point elsewhere is refused."""
+    if not isinstance(name, str) or PurePath(name).name != name or name in ("", ".", ".."):
+        raise DataError(
+            f"{folder / MANIFEST}: names the file {name!r}, which is not a plain "
+            "file name inside the benchmark folder; refusing to read it."
+        )
+    return folder / name
+
+
 def _verified(folder: Path, entry: dict[str, Any]) -> Path:
-    path = folder / entry["file"]
+    path = _inside(folder, entry["file"])
     if not path.is_file():
         raise DataError(f"{path}: missing; the manifest lists it.")
-    if _sha256(path) != entry["sha256"]:
+    if sha256_of(path) != entry["sha256"]:
         raise DataError(
             f"{path}: SHA-256 differs from the manifest's; the file was changed or is corrupt."
         )
@@ -259,10 +250,7 @@ def iter_shards(folder: str | Path, split: str) -> Iterator[tuple[list[str], dic
                 tensors = {k: file.get_tensor(k) for k in file.keys()}  # noqa: SIM118
         except (SafetensorError, json.JSONDecodeError, OSError) as error:
             raise DataError(f"{path}: not a readable safetensors shard ({error}).") from error
-        found = {
-            k: {"dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape)}
-            for k, v in tensors.items()
-        }
+        found = _describe(tensors)
         if found != entry["tensors"] or not isinstance(ids, list) or len(ids) != entry["n"]:
             raise DataError(
                 f"{path}: holds {found} for {len(ids or [])} ids; the manifest says "
@@ -277,8 +265,6 @@ def _rebuild_client(folder: Path, entry: dict[str, Any] | None) -> nn.Module | N
     """The client network from its stored weights, when its architecture can be rebuilt."""
     if entry is None or entry.get("architecture") is None:
         return None
-    from privattack.registry import defenses
-
     path = _verified(folder, entry)
     spec = entry["architecture"]
     if spec["defense"] not in defenses:
@@ -297,49 +283,67 @@ def _rebuild_client(folder: Path, entry: dict[str, Any] | None) -> nn.Module | N
     return client.eval()
 
 
+def _read_split(
+    folder: Path, name: str, manifest: dict[str, Any]
+) -> tuple[list[str], dict[str, Tensor]]:
+    parts: dict[str, list[Tensor]] = {}
+    ids: list[str] = []
+    for shard_ids, tensors in iter_shards(folder, name):
+        ids += shard_ids
+        for key, tensor in tensors.items():
+            parts.setdefault(key, []).append(tensor)
+    if fingerprint(ids) != manifest["data"]["fingerprints"][name]:
+        raise DataError(f"{folder}: the ids of {name} do not match their fingerprint.")
+    return ids, {k: torch.cat(v) for k, v in parts.items()}
+
+
 def load_activations(folder: str | Path, *, data_root: str | Path | None = None) -> Prepared:
     """Read an activation benchmark written by ``export``, checking every file.
 
-    Pass the result to ``privattack.evaluate``. Images come from the shards when they were
-    stored, else from the data set under ``data_root`` by id (their fingerprint must match).
+    Pass the result to ``privattack.evaluate_activations``. Images come from the shards when
+    they were stored, else from the data set under ``data_root`` by id (their fingerprint must
+    match).
 
     Raises:
         DataError: a missing, truncated or altered file, or images that do not match.
         NonFiniteError: activations holding NaN or inf.
     """
-    from privattack import suites
-
     folder = Path(folder)
     manifest = _read_manifest(folder)
-    suite = suites.parse_text(
-        manifest["suite"]["name"], manifest["suite"]["toml"], str(folder / MANIFEST)
-    )
+    source = Source(str(folder / MANIFEST), "", SuiteError)
+    suite = parse_content(manifest["suite"]["name"], manifest["suite"]["content"], source)
     task = Task(**manifest["task"])
-    columns: dict[str, dict[str, Tensor]] = {}
-    ids: dict[str, np.ndarray] = {}
-    for split in ATTACK_SPLITS:
-        parts: dict[str, list[Tensor]] = {}
-        split_ids: list[str] = []
-        for shard_ids, tensors in iter_shards(folder, split):
-            split_ids += shard_ids
-            for key, tensor in tensors.items():
-                parts.setdefault(key, []).append(tensor)
-        ids[split] = np.array(split_ids)
-        columns[split] = {k: torch.cat(v) for k, v in parts.items()}
-        if fingerprint(split_ids) != manifest["data"]["fingerprints"][split]:
-            raise DataError(f"{folder}: the ids of {split} do not match their fingerprint.")
-
-    if all("x" in columns[s] for s in ATTACK_SPLITS):
-        x = {s: columns[s]["x"].float().div_(255.0) for s in ATTACK_SPLITS}
+    read = {name: _read_split(folder, name, manifest) for name in ATTACK_SPLITS}
+    if all("x" in columns for _, columns in read.values()):
+        images = {name: columns["x"].float().div_(255.0) for name, (_, columns) in read.items()}
     else:
-        x = _images_by_id(manifest, ids, data_root)
+        images = _images_by_id(manifest, {name: ids for name, (ids, _) in read.items()}, data_root)
+
+    def split(name: str) -> Split:
+        ids, columns = read[name]
+        labels = {task.task: columns["y_task"]}
+        if "y_sensitive" in columns:
+            labels[task.sensitive] = columns["y_sensitive"]
+        return Split(images[name], np.array(ids), labels, manifest["data"]["fingerprints"][name])
+
     client = _rebuild_client(folder, manifest["client"])
+    layout = TileLayout(**manifest["layout"]) if manifest.get("layout") else None
+    test_columns = read["attack_test"][1]
+    released = Released(
+        *(
+            in_memory_format(read[name][1]["z"], manifest["splits"][name]["memory_format"])
+            for name in ATTACK_SPLITS
+        ),
+        server_logits=test_columns.get("server_logits"),
+        client=client,
+        layout=layout,
+    )
     caps = Capabilities(
         fit=False,
         client=client is not None,
-        predict="server_logits" in columns["attack_test"],
+        predict=released.server_logits is not None,
         state_dict=False,
-        layout=manifest.get("layout") is not None,
+        layout=layout is not None,
         stochastic="stochastic" in manifest["capabilities"],
     )
     return Prepared(
@@ -347,32 +351,19 @@ def load_activations(folder: str | Path, *, data_root: str | Path | None = None)
         scale=manifest["scale"],
         seed=manifest["seed"],
         task=task,
-        defense=StoredActivations(  # type: ignore[arg-type]
-            manifest["defense"]["name"],
-            client,
-            TileLayout(**manifest["layout"]) if manifest.get("layout") else None,
-        ),
+        target=target_of(task),
         defense_info=manifest["defense"],
         caps=caps,
         data_info=manifest["data"],
-        ids=ids,
-        x=x,
-        z={
-            s: columns[s]["z"].contiguous(memory_format=torch.channels_last)
-            if manifest["splits"][s]["memory_format"] == "channels_last"
-            else columns[s]["z"]
-            for s in ATTACK_SPLITS
-        },
-        y_task={s: columns[s]["y_task"] for s in ATTACK_SPLITS},
-        y_sensitive=None
-        if suite.data.is_input
-        else {s: columns[s]["y_sensitive"] for s in ATTACK_SPLITS},
-        server_logits=columns["attack_test"].get("server_logits"),
+        attack_train=split("attack_train"),
+        attack_test=split("attack_test"),
+        released=released,
+        cache="off",
     )
 
 
 def _images_by_id(
-    manifest: dict[str, Any], ids: dict[str, np.ndarray], data_root: str | Path | None
+    manifest: dict[str, Any], ids: dict[str, list[str]], data_root: str | Path | None
 ) -> dict[str, Tensor]:
     data = manifest["data"]
     dataset = open_dataset(data["dataset"], data_root)

@@ -6,12 +6,9 @@ import argparse
 import ast
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from privattack.errors import PrivattackError
-
-if TYPE_CHECKING:
-    from privattack.report import Report
 
 
 def _parse_param(text: str) -> tuple[str, object]:
@@ -83,8 +80,19 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from privattack import defenses, evaluate, load_activations
+    from privattack import defenses
+    from privattack.evaluation import evaluate, evaluate_activations
 
+    tuning = {
+        "device": args.device,
+        "attacks": args.attack or None,
+        "trials": args.trials,
+        "storage": _storage(args),
+        "study": args.study,
+        "prune": not args.no_prune,
+        "out": args.out,
+        "progress": not args.quiet,
+    }
     if args.activations:
         fixed = ("defense", "suite", "defense_param", "scale", "seed")
         given = [f"--{k.replace('_', '-')}" for k in fixed if getattr(args, k) not in (None, [])]
@@ -92,49 +100,52 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise PrivattackError(
                 f"--activations fixes the defense and suite; drop {', '.join(given)}."
             )
-        target = load_activations(args.activations, data_root=args.data_root)
-        where: dict[str, object] = {}
+        report = evaluate_activations(args.activations, data_root=args.data_root, **tuning)
     else:
         if not (args.defense and args.suite):
             raise PrivattackError("evaluate needs --defense and --suite (or --activations DIR).")
-        target = defenses.get(args.defense, **dict(args.defense_param))
-        where = {
-            "suite": args.suite,
-            "scale": args.scale,
-            "data_root": args.data_root,
-            "seed": args.seed,
-        }
-    report = evaluate(
-        target,
-        **where,
-        device=args.device,
-        attacks=args.attack or None,
-        trials=args.trials,
-        storage=args.storage,
-        study=args.study,
-        prune=not args.no_prune,
-        out=args.out,
-        progress=not args.quiet,
-    )
+        report = evaluate(
+            defenses.get(args.defense, **dict(args.defense_param)),
+            args.suite,
+            **_where(args),
+            cache=not args.no_cache,
+            **tuning,
+        )
     print(report.summary())
     if args.out:
         print(f"wrote {args.out}/report.json")
     return 0
 
 
+def _where(args: argparse.Namespace) -> dict[str, Any]:
+    """The scale, data root and seed given on the command line (the API's defaults otherwise)."""
+    given = {"scale": args.scale, "data_root": args.data_root, "seed": args.seed}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _storage(args: argparse.Namespace) -> Any:
+    """``--storage``, as a URL or, with ``--storage-class JournalFileBackend``, Optuna's
+    journal file storage (the same two options as Optuna's own command line)."""
+    if args.storage is None or args.storage_class is None:
+        return args.storage
+    import optuna
+
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(args.storage))
+
+
 def _export(args: argparse.Namespace) -> int:
-    from privattack import defenses, export
+    from privattack import defenses
+    from privattack.activations import export
 
     manifest = export(
         defenses.get(args.defense, **dict(args.defense_param)),
         args.suite,
         args.out,
-        scale=args.scale or "quick",
-        data_root=args.data_root,
-        seed=args.seed or 0,
+        **_where(args),
         device=args.device,
         images=args.images,
         progress=not args.quiet,
+        cache=not args.no_cache,
     )
     print(f"wrote {manifest.parent} (manifest {manifest.name})")
     return 0
@@ -142,33 +153,32 @@ def _export(args: argparse.Namespace) -> int:
 
 def _tune(args: argparse.Namespace) -> int:
     from privattack import defenses
-    from privattack.evaluate import tune
     from privattack.prepare import prepare
-    from privattack.tuning import worker_seed
+    from privattack.run import RunContext
+    from privattack.tuning import default_sampler, tune, worker_seed
 
-    seed = args.seed or 0
+    where = _where(args)
     prepared = prepare(
         defenses.get(args.defense, **dict(args.defense_param)),
         args.suite,
-        scale=args.scale or "quick",
-        data_root=args.data_root,
-        seed=seed,
+        **where,
         device=args.device,
         progress=not args.quiet,
+        cache=not args.no_cache,
     )
+    context = RunContext(prepared.seed, args.device, not args.quiet)
     trials = prepared.budget.trials if args.trials is None else args.trials
     rows = [["attack", "trials", "pruned", "best (validation)", "default", "best parameters"]]
     for attack in args.attack or list(prepared.suite.attacks):
         tuned = tune(
             prepared,
             attack,
+            context,
             trials=trials,
-            storage=args.storage,
+            storage=_storage(args),
             study=args.study,
+            sampler=default_sampler(worker_seed(prepared.seed), trials),
             prune=not args.no_prune,
-            sampler_seed=worker_seed(seed),
-            device=args.device,
-            progress=not args.quiet,
         )
         default = tuned.default_validation
         rows.append(
@@ -190,60 +200,37 @@ def _tune(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    import time
     from pathlib import Path
 
-    from privattack import evaluate
-    from privattack.gates import check, describe, junit_xml, load_gates
-    from privattack.report import write_atomic
+    from privattack.gates import load_gates, run_gates
 
     path = args.file or (
         "privattack.toml" if Path("privattack.toml").is_file() else "pyproject.toml"
     )
     sys.path.insert(0, str(Path.cwd()))  # so `module:factory` finds the user's code
     gates, out = load_gates(path), Path(args.out)
-    verdicts, start = [], time.perf_counter()
-    reports: dict[tuple[Any, ...], tuple[str, Report]] = {}  # evaluation -> (first gate, report)
-    for gate in gates:
-        if gate.evaluation in reports:
-            first, report = reports[gate.evaluation]
-            print(f"gate {gate.name}: the same evaluation as gate {first}, not rerun")
-        else:
-            report = evaluate(
-                gate.build_defense(),
-                gate.suite,
-                scale=gate.scale,
-                seed=gate.seed,
-                trials=gate.trials,
-                data_root=args.data_root,
-                progress=not args.quiet,
-            )
-            reports[gate.evaluation] = (gate.name, report)
-        checked = check(report, gate.thresholds, gate.name)
-        report.save(out / gate.name, verdicts=checked)
-        verdicts += checked
+    run = run_gates(gates, out, args.data_root, progress=not args.quiet)
+    for gate, first in run.shared.items():
+        print(f"gate {gate}: the same evaluation as gate {first}, not rerun")
     rows = [["gate", "threshold", "verdict"]]
-    rows += [[v.gate, v.threshold, describe(v)] for v in verdicts]
+    rows += [[v.gate, v.threshold, v.describe()] for v in run.verdicts]
+    rows += [[gate, "-", f"ERROR: {message}"] for gate, message in run.errors.items()]
     print(_table(rows))
-    write_atomic(out / "junit.xml", junit_xml(verdicts, time.perf_counter() - start).encode())
-    failed = sum(not v.passed for v in verdicts)
-    print(f"{len(verdicts) - failed} passed, {failed} failed (reports and junit.xml in {out})")
+    failed = sum(not v.passed for v in run.verdicts)
+    print(
+        f"{len(run.verdicts) - failed} passed, {failed} failed, {len(run.errors)} could not run "
+        f"(reports and junit.xml in {out})"
+    )
+    if run.errors:
+        return 2
     return 1 if failed else 0
 
 
 def _diff(args: argparse.Namespace) -> int:
-    import json
-    from pathlib import Path
+    from privattack.diff import diff
+    from privattack.report import Report
 
-    from privattack.gates import diff
-
-    documents = []
-    for path in (args.old, args.new):
-        try:
-            documents.append(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError) as error:
-            raise PrivattackError(f"{path}: not a readable report.json ({error}).") from error
-    lines, regressed = diff(*documents)
+    lines, regressed = diff(Report.load(args.old), Report.load(args.new))
     print("\n".join(lines))
     return 1 if regressed else 0
 
@@ -266,6 +253,9 @@ def _defense_arguments(parser: argparse.ArgumentParser, required: bool = True) -
     parser.add_argument("--data-root", help="folder with cifar10/, celeba/, ...")
     parser.add_argument("--seed", type=int, help="feeds every random choice (default 0)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="neither read nor keep the fitted defense"
+    )
 
 
 def _tuning_arguments(parser: argparse.ArgumentParser, storage_required: bool) -> None:
@@ -278,7 +268,13 @@ def _tuning_arguments(parser: argparse.ArgumentParser, storage_required: bool) -
     parser.add_argument(
         "--storage",
         required=storage_required,
-        help="keep studies here: sqlite:///FILE.db, journal:FILE or postgresql://USER@HOST/DB",
+        help="keep studies here: sqlite:///FILE.db or postgresql://USER@HOST/DB (a URL), or "
+        "a journal file with --storage-class JournalFileBackend",
+    )
+    parser.add_argument(
+        "--storage-class",
+        choices=["JournalFileBackend"],
+        help="read --storage as the path of an Optuna journal file",
     )
     parser.add_argument(
         "--study",

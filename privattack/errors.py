@@ -13,6 +13,10 @@ class PrivattackError(Exception):
     """Base class of every error privattack raises on purpose."""
 
 
+class ArgumentError(PrivattackError, ValueError, TypeError):
+    """An argument of a public function is of the wrong type or out of range."""
+
+
 class ShapeError(PrivattackError, ValueError):
     """A tensor has the wrong shape, dtype or value range."""
 
@@ -25,13 +29,23 @@ class DefenseError(PrivattackError, ValueError):
     """A defense broke the Defense protocol (wrong batch size, non-determinism, ...)."""
 
 
-class SuiteError(PrivattackError, ValueError):
-    """A suite file is malformed; ``file`` and ``key`` locate the problem."""
+class ConfigError(PrivattackError, ValueError):
+    """A TOML file of privattack's is malformed; ``file``, ``key`` (a dotted path) and, when
+    known, ``line`` locate the problem."""
 
-    def __init__(self, file: str, key: str, message: str) -> None:
-        self.file, self.key = file, key
-        where = f"[{key}] " if key else ""
-        super().__init__(f"{file}: {where}{message}")
+    def __init__(self, file: str, key: str, message: str, line: int = 0) -> None:
+        self.file, self.key, self.line = file, key, line
+        where = f"{file}:{line}" if line else file
+        inside = f"[{key}] " if key else ""
+        super().__init__(f"{where}: {inside}{message}")
+
+
+class SuiteError(ConfigError):
+    """A suite file is malformed."""
+
+
+class GateFileError(ConfigError):
+    """A gates file (``privattack.toml``, ``[tool.privattack]``) is malformed."""
 
 
 class CapabilityError(PrivattackError, TypeError):

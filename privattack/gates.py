@@ -1,36 +1,29 @@
-"""CI gates: thresholds on a report, read from ``privattack.toml`` (or ``[tool.privattack]`` in
-``pyproject.toml``), checked against the pessimistic end of each confidence interval."""
+"""CI gates: a defense, a suite and thresholds, read from ``privattack.toml`` (or
+``[tool.privattack]`` in ``pyproject.toml``) by the suites' validator, in the one threshold
+language (``max_ssim = 0.5``), and run by ``privattack gate``."""
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import json
-import re
-import tomllib
-from collections.abc import Callable, Mapping
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from privattack.errors import PrivattackError
-from privattack.metrics import Estimate
-from privattack.report import Report
+from privattack.config import Key, Table, read_source
+from privattack.errors import GateFileError, PrivattackError
+from privattack.suites import SCALES
+from privattack.thresholds import NAMES as THRESHOLD_NAMES
+from privattack.thresholds import Threshold, Verdict, read_thresholds
 
-# threshold -> (which numbers it reads, True for an upper bound)
-THRESHOLDS: dict[str, tuple[str, bool]] = {
-    "max_ssim": ("ssim", True),
-    "max_psnr": ("psnr", True),
-    "min_l1": ("l1", False),
-    "max_attribute_accuracy": ("accuracy", True),
-    "max_advantage": ("advantage", True),
-    "min_utility": ("utility", False),
-}
-GATE_KEYS = ("name", "defense", "params", "suite", "scale", "seed", "trials", *THRESHOLDS)
+GATE_KEYS = ("name", "defense", "params", "suite", "scale", "seed", "trials", *THRESHOLD_NAMES)
 
 
-class GateFileError(PrivattackError, ValueError):
-    """A gates file is malformed; the message names the file, the line and the key."""
+class GateError(PrivattackError, RuntimeError):
+    """A gate could not run: its defense does not import, or its factory raised."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +37,7 @@ class Gate:
     seed: int = 0
     trials: int | None = None  # tuning trials per attack; None: the suite scale's
     params: Mapping[str, Any] = field(default_factory=dict)
-    thresholds: Mapping[str, float] = field(default_factory=dict)
+    thresholds: tuple[Threshold, ...] = ()
 
     @property
     def evaluation(self) -> tuple[Any, ...]:
@@ -54,165 +47,91 @@ class Gate:
 
     def build_defense(self) -> Any:
         """The defense: a registered name, or ``module:factory`` of the user's code."""
-        if ":" in self.defense:
-            module, _, attribute = self.defense.partition(":")
+        if ":" not in self.defense:
+            from privattack.registry import defenses
+
+            return defenses.get(self.defense, **self.params)
+        module, _, attribute = self.defense.partition(":")
+        try:
             factory: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError) as error:
+            raise GateError(
+                f"gate {self.name!r}: cannot import its defense {self.defense!r} ({error}); "
+                "give `module:factory` of a module on the path, or a registered defense name."
+            ) from error
+        try:
             return factory(**self.params)
-        from privattack.registry import defenses
-
-        return defenses.get(self.defense, **self.params)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A threshold checked against a report: the value compared, and whether it passed."""
-
-    gate: str
-    threshold: str
-    limit: float
-    value: float
-    estimate: Estimate | None
-    attack: str
-    passed: bool
-
-
-def _line_of(text: str, gate_index: int, key: str) -> int:
-    """1-based line of ``key`` inside the ``gate_index``-th ``[[gate]]`` table (0 if unknown)."""
-    lines, seen = text.splitlines(), -1
-    for number, line in enumerate(lines, start=1):
-        if re.match(r"\s*\[\[\s*(tool\.privattack\.)?gate\s*\]\]", line):
-            seen += 1
-        elif seen == gate_index and re.match(rf"\s*{re.escape(key)}\s*=", line):
-            return number
-    return 0
+        except PrivattackError:
+            raise
+        except Exception as error:
+            raise GateError(
+                f"gate {self.name!r}: {self.defense}(**{dict(self.params)}) raised "
+                f"{type(error).__name__}: {error}"
+            ) from error
 
 
 def load_gates(path: str | Path) -> list[Gate]:
     """Read the gates of ``path`` (``privattack.toml`` or a ``pyproject.toml``).
 
     Raises:
-        GateFileError: bad TOML, no gates, an unknown key, a wrong type or a missing field.
+        GateFileError: bad TOML, no gates, an unknown key, a wrong type or a missing field;
+            the message names the file, the line and the key.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise GateFileError(
-            f"{path}: no such gates file. Write a privattack.toml with "
-            "[[gate]] tables (see the README, 'Gate your CI')."
-        )
-    text = path.read_text()
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise GateFileError(f"{path}: not valid TOML: {error}.") from error
-    if path.name == "pyproject.toml":
-        raw = raw.get("tool", {}).get("privattack", {})
+    source = read_source(path, GateFileError, "gates file")
+    raw: Any = source.parse()
+    prefix: tuple[Key, ...] = ()
+    if Path(path).name == "pyproject.toml":
+        raw, prefix = raw.get("tool", {}).get("privattack", {}), ("tool", "privattack")
     tables = raw.get("gate")
     if not isinstance(tables, list) or not tables:
-        raise GateFileError(
-            f"{path}: no [[gate]] tables found"
-            + (" under [tool.privattack]" if path.name == "pyproject.toml" else "")
-            + "."
-        )
-    return [_gate(path, text, k, table) for k, table in enumerate(tables)]
+        where = " under [tool.privattack]" if prefix else ""
+        raise GateFileError(source.file, "", f"no [[gate]] tables found{where}.")
+    gates = [_gate(Table(source, (*prefix, "gate", k + 1), t)) for k, t in enumerate(tables)]
+    names = [g.name for g in gates]
+    for name in names:
+        if names.count(name) > 1:
+            raise GateFileError(
+                source.file, "", f"two gates are named {name!r}; names must differ."
+            )
+    return gates
 
 
-def _gate(path: Path, text: str, index: int, table: Mapping[str, Any]) -> Gate:
-    def fail(key: str, message: str) -> GateFileError:
-        line = _line_of(text, index, key)
-        where = f"{path}:{line}" if line else str(path)
-        return GateFileError(f"{where}: gate {index + 1}, key {key!r}: {message}")
-
-    for key in table:
-        if key not in GATE_KEYS:
-            close = difflib.get_close_matches(key, GATE_KEYS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise fail(key, f"unknown key.{hint} Allowed: {', '.join(GATE_KEYS)}.")
-    kinds: dict[str, tuple[type, ...]] = {
-        "name": (str,),
-        "defense": (str,),
-        "suite": (str,),
-        "scale": (str,),
-        "seed": (int,),
-        "trials": (int,),
-        "params": (dict,),
-    }
-    for key in ("defense", "suite"):
-        if key not in table:
-            raise fail(key, "missing required key.")
-    for key, value in table.items():
-        expected = kinds.get(key, (int, float))
-        if isinstance(value, bool) or not isinstance(value, expected):
-            names = " or ".join(k.__name__ for k in expected)
-            raise fail(key, f"must be {names}, got {type(value).__name__} {value!r}.")
-    thresholds = {k: float(v) for k, v in table.items() if k in THRESHOLDS}
+def _gate(table: Table) -> Gate:
+    table.check_keys(GATE_KEYS)
+    defense, suite = table.get("defense", str), table.get("suite", str)
+    scale = table.get("scale", str, "quick")
+    if scale not in SCALES:
+        table.fail(f"must be one of {', '.join(SCALES)}, got {scale!r}.", "scale")
+    thresholds = read_thresholds(table, table.values)
     if not thresholds:
-        raise fail("defense", f"the gate sets no threshold; set one of {', '.join(THRESHOLDS)}.")
-    if table.get("scale", "quick") not in ("smoke", "quick", "paper"):
-        raise fail("scale", f"must be smoke, quick or paper, got {table['scale']!r}.")
+        table.fail(f"the gate sets no threshold; set one of {', '.join(THRESHOLD_NAMES)}.")
+    name = table.get("name", str, f"{defense}-{suite}")
+    if Path(name).name != name or name in (".", ".."):
+        table.fail(
+            f"must be a plain name (it names the gate's report folder), got {name!r}.", "name"
+        )
     return Gate(
-        name=table.get("name", f"{table['defense']}-{table['suite']}"),
-        defense=table["defense"],
-        suite=table["suite"],
-        scale=table.get("scale", "quick"),
-        seed=table.get("seed", 0),
-        trials=table.get("trials"),
-        params=table.get("params", {}),
+        name=name,
+        defense=defense,
+        suite=suite,
+        scale=scale,
+        seed=table.get("seed", int, 0),
+        trials=table.positive("trials", None, minimum=0),
+        params=table.get("params", dict, {}),
         thresholds=thresholds,
     )
 
 
-def _candidates(report: Report, metric: str) -> list[tuple[str, Estimate]]:
-    if metric == "utility":
-        return [("utility", report.utility)]
-    return [
-        (name, leak.metrics[metric])
-        for name, leak in report.leakage.items()
-        if metric in leak.metrics
-    ]
-
-
-def check(
-    report: Report,
-    thresholds: Mapping[str, float],
-    gate: str = "report",
-) -> list[Verdict]:
-    """Check ``thresholds`` (e.g. ``{"max_ssim": 0.4}``) against ``report``.
-
-    Each bound reads the pessimistic end of the interval of the attack that leaks most: the
-    upper end for ``max_*`` bounds, the lower end for ``min_*`` (utility, L1). A metric no
-    attack reported fails the gate.
-    """
-    verdicts = []
-    for threshold, limit in thresholds.items():
-        if threshold not in THRESHOLDS:
-            raise GateFileError(
-                f"unknown threshold {threshold!r}; use one of {', '.join(THRESHOLDS)}."
-            )
-        metric, upper = THRESHOLDS[threshold]
-        found = _candidates(report, metric)
-        if not found:
-            verdicts.append(Verdict(gate, threshold, limit, float("nan"), None, "-", False))
-            continue
-        end = 1 if upper else 0  # the pessimistic end of the interval
-        choose = max if upper else min
-        attack, estimate = choose(found, key=lambda item: item[1].ci[end])
-        value = estimate.ci[end]
-        passed = value <= limit if upper else value >= limit
-        verdicts.append(Verdict(gate, threshold, limit, value, estimate, attack, passed))
-    return verdicts
-
-
-def junit_xml(verdicts: list[Verdict], seconds: float = 0.0) -> str:
-    """A JUnit XML document with one test case per checked threshold."""
-    import xml.etree.ElementTree as ET
-
+def junit_xml(verdicts: Sequence[Verdict], errors: Mapping[str, str], seconds: float) -> str:
+    """A JUnit XML document: one test case per checked threshold, one error per gate that
+    could not run."""
     failures = sum(not v.passed for v in verdicts)
     suite = ET.Element(
         "testsuite",
         name="privattack gates",
-        tests=str(len(verdicts)),
+        tests=str(len(verdicts) + len(errors)),
         failures=str(failures),
-        errors="0",
+        errors=str(len(errors)),
         time=f"{seconds:.1f}",
     )
     for v in verdicts:
@@ -220,50 +139,59 @@ def junit_xml(verdicts: list[Verdict], seconds: float = 0.0) -> str:
             suite, "testcase", classname=f"privattack.{v.gate}", name=v.threshold, time="0"
         )
         if not v.passed:
-            ET.SubElement(case, "failure", message=describe(v)).text = describe(v)
+            ET.SubElement(case, "failure", message=v.describe()).text = v.describe()
+    for gate, message in errors.items():
+        case = ET.SubElement(suite, "testcase", classname=f"privattack.{gate}", name="run")
+        ET.SubElement(case, "error", message=message).text = message
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def describe(v: Verdict) -> str:
-    """One line: threshold, the value compared (with its interval), and the verdict."""
-    interval = (
-        ""
-        if v.estimate is None
-        else (
-            f" (mean {v.estimate.mean:.3f}, 95% CI [{v.estimate.ci[0]:.3f}, {v.estimate.ci[1]:.3f}]"
-            f", {v.attack})"
-        )
-    )
-    comparison = "<=" if v.threshold.startswith("max") else ">="
-    verdict = "pass" if v.passed else "FAIL"
-    return f"{v.threshold} {comparison} {v.limit:g}: {v.value:.3f}{interval}: {verdict}"
+@dataclass
+class GateRun:
+    """What ``run_gates`` found: every verdict, the gates that could not run, and which gate
+    reused which gate's evaluation."""
+
+    verdicts: list[Verdict] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    shared: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
-def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[str], bool]:
-    """Compare two report.json documents: one line per shared metric, and whether leakage rose
-    (or utility fell) beyond the intervals: the new interval entirely on the worse side."""
-    from privattack.metrics import HIGHER_IS_BETTER
+def run_gates(
+    gates: Sequence[Gate], out: Path, data_root: str | None = None, progress: bool = True
+) -> GateRun:
+    """Evaluate each gate (gates with the same evaluation share one), write each gate's report
+    folder under ``out`` and ``out/junit.xml``. A gate that cannot run is an error in the run,
+    never a pass; the others still run."""
+    from privattack.evaluation import evaluate
+    from privattack.files import write_atomic
+    from privattack.render import write_report
 
-    lines, regressed = [], False
-
-    def compare(label: str, a: Mapping[str, Any], b: Mapping[str, Any], worse_up: bool) -> None:
-        nonlocal regressed
-        worse = b["ci"][0] > a["ci"][1] if worse_up else b["ci"][1] < a["ci"][0]
-        regressed |= worse
-        flag = "  REGRESSION" if worse else ""
-        lines.append(
-            f"{label:<30} {a['mean']:8.3f} -> {b['mean']:8.3f}"
-            f"   [{b['ci'][0]:.3f}, {b['ci'][1]:.3f}]{flag}"
-        )
-
-    compare("utility accuracy", old["utility"]["accuracy"], new["utility"]["accuracy"], False)
-    for attack in sorted(set(old["leakage"]) & set(new["leakage"])):
-        for metric, value in old["leakage"][attack].items():
-            if isinstance(value, dict) and "ci" in value and metric in new["leakage"][attack]:
-                compare(
-                    f"{attack} {metric}",
-                    value,
-                    new["leakage"][attack][metric],
-                    HIGHER_IS_BETTER.get(metric, True),
+    run, start = GateRun(), time.perf_counter()
+    reports: dict[tuple[Any, ...], tuple[str, Any]] = {}  # evaluation -> (first gate, report)
+    for gate in gates:
+        if gate.evaluation in reports:
+            first, report = reports[gate.evaluation]
+            run.shared[gate.name] = first
+        else:
+            try:
+                report = evaluate(
+                    gate.build_defense(),
+                    gate.suite,
+                    scale=gate.scale,
+                    seed=gate.seed,
+                    trials=gate.trials,
+                    data_root=data_root,
+                    progress=progress,
                 )
-    return lines, regressed
+            except PrivattackError as error:
+                run.errors[gate.name] = str(error)
+                continue
+            reports[gate.evaluation] = (gate.name, report)
+        checked = report.verdicts(gate.thresholds, gate.name)
+        write_report(report, out / gate.name, verdicts=checked)
+        run.verdicts += checked
+    run.seconds = time.perf_counter() - start
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "junit.xml", junit_xml(run.verdicts, run.errors, run.seconds).encode())
+    return run

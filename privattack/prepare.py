@@ -1,26 +1,22 @@
-"""The first half of DESIGN.md's data flow: suite -> data -> splits -> fit -> released z.
+"""The first half of the data flow: suite -> data -> splits -> fit -> released z.
 
-``prepare`` builds a ``Prepared``: everything an attack, the utility measurement, tuning or an
-export needs, computed once. ``evaluate`` attacks it; ``export`` writes it to disk;
-``load_activations`` reads it back without the defense's code.
+``prepare`` builds a ``Prepared``: everything the utility measurement, the attacks, tuning or an
+export need, computed once (and, for a defense fitted in the run, kept in the fit cache).
+``evaluate`` attacks it; ``export`` writes it to disk; ``load_activations`` reads it back
+without the defense's code.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-from torch import Tensor
-
-from privattack.data import ImageSet, Splits, make_splits, open_dataset
-from privattack.errors import CapabilityError, DataError
+from privattack import cache as fit_cache
+from privattack.attacks.base import AttackBudget, AttackInputs
+from privattack.data import Split, draw_splits, open_dataset
+from privattack.data.images import ImageSet
+from privattack.errors import DataError
 from privattack.protocol import (
     Capabilities,
     Defense,
@@ -28,66 +24,61 @@ from privattack.protocol import (
     Task,
     TrainingBudget,
     capabilities,
-    check_deterministic,
-    release_all,
 )
 from privattack.registry import defenses as defense_registry
-from privattack.suite import Budget, Suite
-from privattack.training import predict_batched, seed_everything
+from privattack.release import Released, release
+from privattack.run import RunContext
+from privattack.suites import Budget, Suite
+from privattack.suites import load as load_suite
+from privattack.targets import AttributeTarget, InputTarget, Target
 
-RELEASE_BATCH = 128
-ATTACK_SPLITS = ("attack_train", "attack_test")
-
-
-def derive_seed(seed: int, phase: str) -> int:
-    """A seed for one phase, so adding a phase or an attack never shifts another's randomness."""
-    return int.from_bytes(
-        hashlib.blake2b(f"{seed}:{phase}".encode(), digest_size=4).digest(), "little"
-    )
+FITTED_NOW = "this run, on defense_train"
+FITTED_FROM_CACHE = "on defense_train, restored from the cache"
 
 
-class PhaseTimer:
-    """Wall-clock seconds per named phase, for the report's manifest."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        self.seconds[name] = round(time.perf_counter() - start, 3)
-
-
-@dataclass
+@dataclass(frozen=True)
 class Prepared:
     """The released activations of both attack splits, with what scoring them needs.
 
-    ``defense`` is None when the activations were read from disk without the defense's code;
-    ``caps`` then says what the stored benchmark offers (``client`` when client weights came
-    with it, ``predict`` when the server's logits did).
+    ``caps`` says what the defense offers (for stored activations: what the benchmark holds);
+    ``cache`` how the fit cache was used ("off", "stored", "hit" or why it was not used).
     """
 
     suite: Suite
     scale: str
     seed: int
     task: Task
-    defense: Defense | None
+    target: Target
     defense_info: dict[str, Any]
     caps: Capabilities
     data_info: dict[str, Any]  # dataset, source, layout, image_size, n, fingerprints
-    ids: dict[str, np.ndarray]  # per attack split
-    x: dict[str, Tensor]  # images per attack split
-    z: dict[str, Tensor]  # released activations per attack split
-    y_task: dict[str, Tensor]
-    y_sensitive: dict[str, Tensor] | None  # None in input suites
-    server_logits: Tensor | None  # the defense's predict() on attack_test, when it has one
+    attack_train: Split
+    attack_test: Split
+    released: Released
     seconds: dict[str, float] = field(default_factory=dict)
+    cache: str = "off"
 
     @property
     def budget(self) -> Budget:
         """The budget of the prepared scale."""
         return self.suite.budget(self.scale)
+
+    def attack_inputs(self, attack: str, context: RunContext) -> AttackInputs:
+        """What ``attack`` receives: both attack splits' z, attack_train's secrets, the
+        client and layout when the defense offers them, the scale's budget, its own seed."""
+        budget = self.budget
+        return AttackInputs(
+            z_train=self.released.train,
+            z_test=self.released.test,
+            secret_train=self.target.secret(self.attack_train),
+            target=self.target,
+            seed=context.seed_for(f"attack:{attack}"),
+            budget=AttackBudget(budget.attack_epochs, budget.iterations, budget.invert_images),
+            client=self.released.client,
+            layout=self.released.layout,
+            device=context.device,
+            progress=context.progress,
+        )
 
 
 def resolve_defense(defense: Defense | str) -> tuple[Defense, dict[str, Any]]:
@@ -100,23 +91,6 @@ def resolve_defense(defense: Defense | str) -> tuple[Defense, dict[str, Any]]:
     params = getattr(defense, "params", {})
     name = defense_registry.name_of(defense) or type(defense).__name__
     return defense, {"name": name, "params": dict(params)}
-
-
-def resolve_suite(suite: Suite | str | Path) -> Suite:
-    """A loaded Suite from a name, a path or a Suite."""
-    if isinstance(suite, Suite):
-        return suite
-    from privattack import suites
-
-    return suites.load(suite)
-
-
-def labelled_indices(dataset: ImageSet, label_names: Sequence[str]) -> np.ndarray:
-    """Indices of images that carry every label needed (-1 marks a missing label)."""
-    keep = np.ones(len(dataset), dtype=bool)
-    for name in label_names:
-        keep &= dataset.label(name) >= 0
-    return np.flatnonzero(keep)
 
 
 def task_of(suite: Suite, dataset: ImageSet, image_size: int) -> Task:
@@ -132,74 +106,56 @@ def task_of(suite: Suite, dataset: ImageSet, image_size: int) -> Task:
     )
 
 
-@dataclass
-class DrawnSplits:
-    """A suite's splits drawn from its data set at one scale: indices, images and labels."""
-
-    dataset: ImageSet
-    splits: Splits
-    index: dict[str, np.ndarray]  # data-set indices per split
-    images: dict[str, Tensor]  # (N, 3, S, S) in [0, 1] per split
-    labels: dict[str, dict[str, Tensor]]  # per split: the task's and the secret's labels
-
-
-def draw_splits(
-    spec: Suite, budget: Budget, seed: int, data_root: str | Path | None = None
-) -> DrawnSplits:
-    """Open the suite's data set and draw its splits the way ``prepare`` does (official
-    partitions when the scale asks for them), so benchmarks see the same images."""
-    dataset = open_dataset(spec.data.dataset, data_root)
-    needed = [spec.data.task] + ([] if spec.data.is_input else [spec.data.sensitive])
-    usable = labelled_indices(dataset, needed)
-    partition = (
-        dataset.partition[usable]
-        if budget.official_splits and dataset.partition is not None
-        else None
-    )
-    splits = make_splits(dataset.ids[usable], budget.splits, seed, partition)
-    index = {name: usable[idx] for name, idx in splits.indices.items()}
-    return DrawnSplits(
-        dataset=dataset,
-        splits=splits,
-        index=index,
-        images={name: dataset.images(idx, budget.image_size) for name, idx in index.items()},
-        labels={
-            name: {n: torch.from_numpy(dataset.label(n)[idx]) for n in needed}
-            for name, idx in index.items()
-        },
-    )
+def target_of(task: Task) -> Target:
+    """What the adversary is after in ``task``: the image, or the sensitive attribute."""
+    if task.num_sensitive_classes is None:
+        return InputTarget(task.image_size)
+    return AttributeTarget(task.sensitive, task.num_sensitive_classes)
 
 
 def _fit(
     defense: Defense,
     label: str,
-    caps: Capabilities,
-    budget: Budget,
     suite: Suite,
+    budget: Budget,
     task: Task,
-    train: LabelledImages,
-    seed: int,
-    device: str,
-    progress: bool,
-) -> str:
-    """Fit the defense on defense_train unless it is already fitted; what the report says."""
-    if not caps.fit:
-        return "none"
-    if getattr(defense, "fitted", False):
-        return "before this run (reused as given)"
-    if budget.splits["defense_train"] == 0:
+    train: Split,
+    context: RunContext,
+) -> None:
+    if budget.splits.defense_train == 0:
         raise DataError(
             f"{label} trains (it has fit) but scale {budget.scale!r} of suite "
             f"{suite.name!r} gives defense_train no images."
         )
     defense.fit(  # type: ignore[attr-defined]
         task,
-        train,
+        LabelledImages(train.images, train.labels),
         TrainingBudget(
-            budget.defense_epochs, budget.batch_size, derive_seed(seed, "fit"), device, progress
+            budget.defense_epochs,
+            budget.batch_size,
+            context.seed_for("fit"),
+            context.device,
+            context.progress,
         ),
     )
-    return "this run, on defense_train"
+
+
+def _restore(defense: Defense, entry: fit_cache.Entry, caps: Capabilities) -> Released | None:
+    """The cached release, with ``defense`` restored to its cached state; None when the
+    defense does not take the state back."""
+    try:
+        defense.load_state_dict(entry.state)  # type: ignore[attr-defined]
+    except Exception:  # a third-party defense that cannot load before fit: fit it instead
+        return None
+    caps = capabilities(defense)
+    tensors = entry.tensors
+    return Released(
+        tensors["z_train"],
+        tensors["z_test"],
+        tensors.get("server_logits"),
+        defense.client if caps.client else None,  # type: ignore[attr-defined]
+        getattr(defense, "layout", None),
+    )
 
 
 def prepare(
@@ -211,95 +167,111 @@ def prepare(
     seed: int = 0,
     device: str = "cpu",
     progress: bool = True,
+    cache: bool = True,
 ) -> Prepared:
     """Draw the splits, fit the defense on defense_train and release both attack splits.
 
     Arguments as for ``privattack.evaluate``.
     """
-    timer = PhaseTimer()
-    spec = resolve_suite(suite)
+    context = RunContext(seed, device, progress)
+    spec = load_suite(suite)
     budget = spec.budget(scale)
-    size = budget.image_size
-    defense_obj, defense_info = resolve_defense(defense)
+    defense_obj, info = resolve_defense(defense)
     caps = capabilities(defense_obj)
-    label = defense_info["name"]
+    label = info["name"]
 
-    with timer.phase("data"):
-        drawn = draw_splits(spec, budget, seed, data_root)
-    dataset, images, labels = drawn.dataset, drawn.images, drawn.labels
-
-    task = task_of(spec, dataset, size)
-    with timer.phase("fit"):
-        defense_info["fit"] = _fit(
-            defense_obj,
-            label,
-            caps,
-            budget,
-            spec,
-            task,
-            LabelledImages(images["defense_train"], labels["defense_train"]),
+    with context.phase("data"):
+        dataset = open_dataset(spec.data.dataset, data_root)
+        drawn = draw_splits(
+            dataset,
+            spec.data.labels,
+            budget.splits,
             seed,
-            device,
-            progress,
+            budget.image_size,
+            budget.official_splits,
         )
-    if defense_info["fit"] != "this run, on defense_train":
-        timer.seconds.pop("fit")
-    caps = capabilities(defense_obj)
+    task = task_of(spec, dataset, budget.image_size)
+    fits_now = caps.fit and not getattr(defense_obj, "fitted", False)
+    info["fit"] = (
+        "none" if not caps.fit else FITTED_NOW if fits_now else "before this run (reused as given)"
+    )
 
-    with timer.phase("release"):
-        if not caps.stochastic:
-            check_deterministic(defense_obj, images["attack_test"][:4].to(device), label)
-        seed_everything(derive_seed(seed, "release"))  # stochastic defenses: reproducible noise
-        z = {
-            name: release_all(defense_obj, images[name], RELEASE_BATCH, label, device)
-            for name in ATTACK_SPLITS
-        }
-        server_logits = (
-            predict_batched(_PredictModule(defense_obj), z["attack_test"], RELEASE_BATCH, device)
-            if caps.predict
-            else None
+    status, released, key, material = "off", None, "", {}
+    if cache and not fits_now:
+        status = "not used: nothing to save, the defense is not fitted in this run"
+    elif cache and not caps.state_dict:
+        status = "not used: the defense has no state_dict to restore it from"
+    elif cache:
+        material = fit_cache.key_material(
+            defense_obj,
+            info["params"],
+            suite=spec.digest,
+            scale=scale,
+            seed=seed,
+            device=device,
+            data=[dataset.name, dataset.layout, dataset.origin],
+            splits=drawn.fingerprints(),
         )
+        key = fit_cache.entry_key(material)
+        with context.phase("cache"):
+            entry = fit_cache.lookup(key, material, device)
+            released = None if entry is None else _restore(defense_obj, entry, caps)
+        status = "hit" if released is not None else "miss"
+        if released is not None:
+            info["fit"] = FITTED_FROM_CACHE
+        else:
+            context.seconds.pop("cache")
+
+    if released is None:
+        if fits_now:
+            with context.phase("fit"):
+                _fit(defense_obj, label, spec, budget, task, drawn.defense_train, context)
+        caps = capabilities(defense_obj)
+        with context.phase("release"):
+            released = release(
+                defense_obj,
+                caps,
+                drawn.attack_train.images,
+                drawn.attack_test.images,
+                label,
+                context.seed_for("release"),
+                device,
+            )
+        if status == "miss":
+            status = _store(defense_obj, key, material, released)
+    caps = capabilities(defense_obj)
 
     return Prepared(
         suite=spec,
         scale=scale,
         seed=seed,
         task=task,
-        defense=defense_obj,
-        defense_info=defense_info,
+        target=target_of(task),
+        defense_info=info,
         caps=caps,
         data_info={
             "dataset": dataset.name,
             "source": dataset.origin,
             "layout": dataset.layout,
-            "image_size": size,
-            "n": drawn.splits.sizes(),
-            "fingerprints": dict(drawn.splits.fingerprints),
+            "image_size": budget.image_size,
+            "n": drawn.sizes(),
+            "fingerprints": drawn.fingerprints(),
         },
-        ids={name: dataset.ids[drawn.index[name]] for name in ATTACK_SPLITS},
-        x={name: images[name] for name in ATTACK_SPLITS},
-        z=z,
-        y_task={name: labels[name][spec.data.task] for name in ATTACK_SPLITS},
-        y_sensitive=None
-        if spec.data.is_input
-        else {name: labels[name][spec.data.sensitive] for name in ATTACK_SPLITS},
-        server_logits=server_logits,
-        seconds=timer.seconds,
+        attack_train=drawn.attack_train,
+        attack_test=drawn.attack_test,
+        released=released,
+        seconds=context.seconds,
+        cache=status,
     )
 
 
-class _PredictModule(torch.nn.Module):
-    """Lets ``predict_batched`` call a defense's ``predict``, checking what it returns."""
-
-    def __init__(self, defense: Defense) -> None:
-        super().__init__()
-        self.defense = defense
-
-    def forward(self, z: Tensor) -> Tensor:
-        logits = self.defense.predict(z)  # type: ignore[attr-defined]
-        if not isinstance(logits, Tensor) or logits.ndim != 2 or logits.shape[0] != len(z):
-            raise CapabilityError(
-                f"{type(self.defense).__name__}.predict() must return logits (B, K) for "
-                f"{len(z)} activations; got {getattr(logits, 'shape', type(logits))}."
-            )
-        return logits
+def _store(defense: Defense, key: str, material: dict[str, Any], released: Released) -> str:
+    """Keep the fitted defense and its release in the cache; the status for the report."""
+    state = fit_cache.flatten(defense.state_dict())  # type: ignore[attr-defined]
+    if state is None:
+        return "not used: the defense's state_dict holds more than tensors"
+    tensors = {"z_train": released.train, "z_test": released.test}
+    if released.server_logits is not None:
+        tensors["server_logits"] = released.server_logits
+    fit_cache.store(key, material, state, tensors)
+    return "stored"

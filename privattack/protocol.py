@@ -1,17 +1,20 @@
 """The Defense protocol: ``release`` is required; ``fit``, ``client``, ``predict``,
-``state_dict`` and ``layout`` are capabilities, detected at run time, that unlock attacks."""
+``state_dict`` and ``layout`` are capabilities, detected at run time, that unlock attacks.
+
+Two plain attributes are read too: ``stochastic = True`` declares a defense that samples noise
+at every release, and ``fitted = True`` one that is already trained (``fit`` is then not run).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
-from privattack.errors import CapabilityError, DefenseError, NonFiniteError, ShapeError
+from privattack.errors import CapabilityError, NonFiniteError, ShapeError
 
 
 @runtime_checkable
@@ -145,63 +148,3 @@ def check_images(x: Any, what: str = "images") -> Tensor:
             "privattack expects unnormalised images; models normalise inside."
         )
     return x
-
-
-def check_release(z: Any, batch: int, name: str) -> Tensor:
-    """Validate what ``name``.release returned for ``batch`` images; returns a float tensor."""
-    if not isinstance(z, Tensor):
-        raise DefenseError(
-            f"{name}.release() returned {type(z).__name__}; it must return a "
-            "torch.Tensor with one activation per image."
-        )
-    if z.ndim < 2 or z.shape[0] != batch:
-        raise DefenseError(
-            f"{name}.release() returned shape {tuple(z.shape)} for {batch} images; it must "
-            "return one activation per image along dim 0, shape (B, ...)."
-        )
-    if not z.is_floating_point():
-        z = z.float()
-    if not torch.isfinite(z).all():
-        raise NonFiniteError(
-            f"{name}.release() returned NaN or inf activations; the attacks cannot score them. "
-            "Check the defense's numerics (e.g. a division by zero or an exploding scale)."
-        )
-    return z
-
-
-@torch.no_grad()
-def release_all(
-    defense: Defense, images: Tensor, batch_size: int, name: str, device: str = "cpu"
-) -> Tensor:
-    """Release every image of ``images`` in batches, validating each batch; returns (N, ...)."""
-    outputs = []
-    for start in range(0, len(images), batch_size):
-        x = images[start : start + batch_size].to(device)
-        outputs.append(check_release(defense.release(x), len(x), name).detach().cpu())
-    shapes = {tuple(z.shape[1:]) for z in outputs}
-    if len(shapes) > 1:
-        raise DefenseError(
-            f"{name}.release() returned activations of different shapes "
-            f"{sorted(shapes)}; every image must map to the same shape."
-        )
-    return torch.cat(outputs)
-
-
-def check_deterministic(defense: Defense, x: Tensor, name: str) -> None:
-    """Raise when a defense that does not declare ``stochastic = True`` releases two answers."""
-    with torch.no_grad():
-        first = check_release(defense.release(x), len(x), name)
-        second = check_release(defense.release(x), len(x), name)
-    if not torch.allclose(first, second, rtol=1e-4, atol=1e-5):
-        raise DefenseError(
-            f"{name}.release() gave different activations for the same images but the defense "
-            "does not declare `stochastic = True`. Set that attribute if it samples noise, "
-            "or put its modules in eval mode."
-        )
-
-
-def as_label_tensors(
-    labels: Mapping[str, np.ndarray], names: Sequence[str], indices: np.ndarray
-) -> dict[str, Tensor]:
-    """The labels ``names`` at ``indices`` as int64 tensors."""
-    return {n: torch.from_numpy(np.asarray(labels[n])[indices]).long() for n in names}

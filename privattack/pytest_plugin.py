@@ -5,24 +5,28 @@
         privattack.testing.assert_leakage(report, max_ssim=0.5)
 
 Calls with the same defense (a name, or the same object), suite and arguments return the
-report of the first call.
+report of the first call. Registering the fixture imports nothing of privattack's machinery:
+it loads when a test first asks for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from privattack.evaluate import evaluate
-from privattack.report import Report
+if TYPE_CHECKING:
+    from privattack.report import Report
 
 
 @pytest.fixture(scope="session")
 def privattack_evaluate() -> Iterator[Callable[..., Report]]:
     """``privattack.evaluate`` with a per-session cache (progress bars off by default)."""
-    cache: dict[tuple[Any, ...], Report] = {}
+    from privattack.evaluation import evaluate
+
+    # key -> (defense, report): holding the defense keeps its id from being reused by another
+    cache: dict[tuple[Any, ...], tuple[Any, Report]] = {}
 
     def run(defense: Any, suite: Any, **kwargs: Any) -> Report:
         kwargs.setdefault("progress", False)
@@ -32,7 +36,7 @@ def privattack_evaluate() -> Iterator[Callable[..., Report]]:
             tuple(sorted((k, repr(v)) for k, v in kwargs.items())),
         )
         if key not in cache:
-            cache[key] = evaluate(defense, suite, **kwargs)
-        return cache[key]
+            cache[key] = (defense, evaluate(defense, suite, **kwargs))
+        return cache[key][1]
 
     yield run

@@ -1,24 +1,47 @@
-"""The Report: utility, leakage per attack, null baselines and worst case; JSON and a PNG grid."""
+"""The Report: what ``privattack.evaluate`` measured, as data.
+
+Utility, leakage per attack, null baselines, the worst case, the suite's default thresholds and
+their verdicts, what was skipped and a manifest. ``to_dict`` / ``from_dict`` / ``load`` follow
+report.json's schema (``SCHEMA_VERSION``, documented in ``docs/report.md``). Nothing here
+renders: HTML, Markdown and the PNG grid live in ``privattack.render`` and read a report.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
-import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch import Tensor
 
-from privattack.metrics import HIGHER_IS_BETTER, Estimate
-
-if TYPE_CHECKING:
-    from privattack.gates import Verdict
-    from privattack.tuning import Tuned
+from privattack.errors import DataError
+from privattack.metrics import UTILITY, Estimate, Metric, metric
+from privattack.thresholds import Threshold, Verdict, thresholds_of
 
 SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How one attack's study went (Optuna, on attack_train's inner validation split)."""
+
+    best_params: dict[str, Any]
+    metric: str  # "ssim" or "accuracy", measured on the inner validation split
+    best_validation: float
+    default_validation: float | None  # None when the defaults' trial was pruned or absent
+    trials: int  # finished (complete or pruned) trials in the study
+    pruned: int
+    seconds: float  # spent by this process on the study
+    seconds_to_best: float  # from the study's first trial start to the best trial's end
+    study: str | None  # "name @ storage", passwords hidden; None in memory
+
+    def to_dict(self) -> dict[str, Any]:
+        """The tuning block of report.json (without the defaults' test scores)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -31,8 +54,8 @@ class Leakage:
 
     metrics: dict[str, Estimate]
     params: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)  # e.g. the attribute chance level
-    tuning: Tuned | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. the attribute chance level, n
+    tuning: Tuning | None = None
     default: dict[str, Estimate] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Estimate:
@@ -42,6 +65,7 @@ class Leakage:
         raise AttributeError(f"no metric {name!r}; this attack reports {', '.join(metrics)}.")
 
     def to_dict(self) -> dict[str, Any]:
+        """The attack's entry in report.json."""
         data = {
             **{k: v.to_dict() for k, v in self.metrics.items()},
             **self.extra,
@@ -54,6 +78,24 @@ class Leakage:
             }
         return data
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Leakage:
+        """The entry written by ``to_dict``."""
+        metrics = {k: Estimate.from_dict(v) for k, v in data.items() if _is_estimate(v)}
+        extra = {
+            k: v for k, v in data.items() if k not in metrics and k not in ("params", "tuning")
+        }
+        tuning, default = None, {}
+        if "tuning" in data:
+            block = dict(data["tuning"])
+            default = {k: Estimate.from_dict(v) for k, v in block.pop("default", {}).items()}
+            tuning = Tuning(**block)
+        return cls(metrics, dict(data.get("params", {})), extra, tuning, default)
+
+
+def _is_estimate(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"mean", "ci"}
+
 
 @dataclass(frozen=True)
 class WorstCase:
@@ -64,23 +106,21 @@ class WorstCase:
     value: float
 
 
-def worst_case(leakage: dict[str, Leakage], metric: str) -> WorstCase | None:
-    """The attack whose ``metric`` leaks most (direction from ``HIGHER_IS_BETTER``)."""
+def worst_case(leakage: Mapping[str, Leakage], by: Metric) -> WorstCase | None:
+    """The attack whose ``by`` metric leaks most (its direction from the metrics table)."""
     scored = [
-        (name, result.metrics[metric].mean)
-        for name, result in leakage.items()
-        if metric in result.metrics
+        (name, r.metrics[by.name].mean) for name, r in leakage.items() if by.name in r.metrics
     ]
     if not scored:
         return None
-    sign = 1 if HIGHER_IS_BETTER[metric] else -1
+    sign = 1 if by.higher_is_worse else -1
     name, value = max(scored, key=lambda item: sign * item[1])
-    return WorstCase(name, metric, value)
+    return WorstCase(name, by.name, value)
 
 
 @dataclass(frozen=True)
 class Report:
-    """What ``privattack.evaluate`` measured. ``to_json()`` follows schema_version 1."""
+    """What ``privattack.evaluate`` measured. ``to_dict()`` follows ``SCHEMA_VERSION``."""
 
     suite: str
     suite_version: int
@@ -95,56 +135,98 @@ class Report:
     worst_case: WorstCase | None
     skipped: dict[str, str]
     manifest: dict[str, Any]
+    thresholds: tuple[Threshold, ...] = ()  # the suite's defaults (its [gates])
     samples: dict[str, Tensor] = field(default_factory=dict, repr=False, compare=False)
 
+    def candidates(self, of: Metric) -> list[tuple[str, Estimate]]:
+        """(attack, estimate) of every attack that reported metric ``of`` (utility: one)."""
+        if of is UTILITY:
+            return [("utility", self.utility)]
+        return [(a, r.metrics[of.name]) for a, r in self.leakage.items() if of.name in r.metrics]
+
+    def verdicts(
+        self,
+        thresholds: Mapping[str, float] | Iterable[Threshold] | None = None,
+        gate: str = "suite",
+    ) -> list[Verdict]:
+        """Check ``thresholds`` (default: the suite's own) against this report, each at the
+        pessimistic end of the interval of the attack that leaks most."""
+        chosen = self.thresholds if thresholds is None else thresholds_of(thresholds)
+        return [t.judge(self.candidates(t.metric), gate) for t in chosen]
+
+    def passes(self, thresholds: Mapping[str, float] | Iterable[Threshold] | None = None) -> bool:
+        """Whether every threshold (default: the suite's own) holds."""
+        return all(v.passed for v in self.verdicts(thresholds))
+
     def to_dict(self) -> dict[str, Any]:
-        """The report as plain JSON-ready data."""
+        """The report as plain JSON-ready data (a copy: changing it leaves the report as it is)."""
         worst = self.worst_case
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "suite": self.suite,
-            "suite_version": self.suite_version,
-            "scale": self.scale,
-            "seed": self.seed,
-            "defense": self.defense,
-            "data": self.data,
-            "utility": {"accuracy": self.utility.to_dict(), "source": self.utility_source},
-            "leakage": {name: result.to_dict() for name, result in self.leakage.items()},
-            "null": self.null,
-            "worst_case": None if worst is None else worst.__dict__,
-            "skipped": self.skipped,
-            "manifest": self.manifest,
-        }
+        return copy.deepcopy(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "suite": self.suite,
+                "suite_version": self.suite_version,
+                "scale": self.scale,
+                "seed": self.seed,
+                "defense": self.defense,
+                "data": self.data,
+                "utility": {"accuracy": self.utility.to_dict(), "source": self.utility_source},
+                "leakage": {name: result.to_dict() for name, result in self.leakage.items()},
+                "null": self.null,
+                "worst_case": None if worst is None else asdict(worst),
+                "thresholds": {t.name: t.limit for t in self.thresholds},
+                "verdicts": [v.to_dict() for v in self.verdicts()],
+                "skipped": self.skipped,
+                "manifest": self.manifest,
+            }
+        )
 
     def to_json(self) -> str:
         """The report as JSON text."""
         return json.dumps(self.to_dict(), indent=2)
 
-    def save(
-        self,
-        out: str | os.PathLike[str],
-        verdicts: Sequence[Verdict] = (),
-        curve: Sequence[Report] = (),
-    ) -> Path:
-        """Write into folder ``out``: ``report.json``, ``report.html`` (self-contained, with
-        ``verdicts`` of gates and a privacy-utility plot of ``curve`` when given),
-        ``summary.md`` and, for input suites, ``reconstructions.png``. Each file is written
-        atomically."""
-        from privattack.grid import grid_png
-        from privattack.html import to_html, to_markdown
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        """The report ``to_dict`` wrote (without the reconstruction samples, which the JSON does
+        not hold)."""
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise DataError(
+                f"report schema version {version!r}; this privattack reads version "
+                f"{SCHEMA_VERSION}."
+            )
+        worst = data.get("worst_case")
+        return cls(
+            suite=data["suite"],
+            suite_version=data["suite_version"],
+            scale=data["scale"],
+            seed=data["seed"],
+            defense=dict(data["defense"]),
+            data=dict(data["data"]),
+            utility=Estimate.from_dict(data["utility"]["accuracy"]),
+            utility_source=data["utility"]["source"],
+            leakage={k: Leakage.from_dict(v) for k, v in data["leakage"].items()},
+            null=dict(data["null"]),
+            worst_case=None if worst is None else WorstCase(**worst),
+            skipped=dict(data.get("skipped", {})),
+            manifest=dict(data.get("manifest", {})),
+            thresholds=thresholds_of(data.get("thresholds", {})),
+        )
 
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / "report.json", self.to_json().encode())
-        grid = grid_png(self.samples) if "original" in self.samples else None
-        if grid is not None:
-            write_atomic(folder / "reconstructions.png", grid)
-        write_atomic(folder / "report.html", to_html(self, grid, verdicts, curve).encode())
-        write_atomic(folder / "summary.md", to_markdown(self, verdicts).encode())
-        return folder / "report.json"
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Report:
+        """Read a ``report.json`` (or the folder holding one)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / "report.json"
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+            raise DataError(f"{path}: not a readable report.json ({error}).") from error
 
     def summary(self) -> str:
-        """A few lines for a terminal: utility, each attack's leakage, null, worst case."""
+        """A few lines for a terminal: utility, each attack's leakage, null, worst case,
+        verdicts."""
 
         def fmt(estimate: Estimate) -> str:
             return f"{estimate.mean:.3f} [{estimate.ci[0]:.3f}, {estimate.ci[1]:.3f}]"
@@ -156,12 +238,12 @@ class Report:
             f"   (majority class {self.null['task_accuracy']:.3f})",
         ]
         for name, result in self.leakage.items():
-            for metric, estimate in result.metrics.items():
-                notes = [f"null {self.null[metric]:.3f}"] if metric in self.null else []
-                if metric in result.default:
-                    notes.append(f"default params {result.default[metric].mean:.3f}")
+            for key, estimate in result.metrics.items():
+                notes = [f"null {self.null[key]:.3f}"] if key in self.null else []
+                if key in result.default:
+                    notes.append(f"default params {result.default[key].mean:.3f}")
                 note = f"   ({', '.join(notes)})" if notes else ""
-                lines.append(f"  {name:<10} {metric:<18} {fmt(estimate)}{note}")
+                lines.append(f"  {name:<10} {key:<18} {fmt(estimate)}{note}")
             if result.tuning is not None:
                 t = result.tuning
                 lines.append(
@@ -175,16 +257,8 @@ class Report:
             built = self.leakage[w.attack].params.get("built")
             detail = f" (decoder family {built})" if built else ""
             lines.append(f"  worst case: {w.attack} {w.metric} = {w.value:.3f}{detail}")
+        lines += [f"  suite gate {v.describe()}" for v in self.verdicts()]
         return "\n".join(lines)
 
 
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and a rename: never half-written."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+__all__ = ["SCHEMA_VERSION", "Leakage", "Report", "Tuning", "WorstCase", "metric", "worst_case"]

@@ -18,17 +18,18 @@ Check = Callable[[Defense], None]
 
 
 def assert_leakage(report: Report, **thresholds: float) -> None:
-    """Fail with a readable message unless ``report`` meets every threshold.
+    """Fail with a readable message unless ``report`` meets every threshold (none given: the
+    suite's own ``[gates]``).
 
-    Example: ``assert_leakage(report, max_ssim=0.4, min_utility=0.85)``; the thresholds are
-    those of a gates file (``max_ssim``, ``max_psnr``, ``min_l1``, ``max_attribute_accuracy``,
-    ``max_advantage``, ``min_utility``), checked against the pessimistic interval end.
+    Example: ``assert_leakage(report, max_ssim=0.4, min_utility=0.85)``; the names are the
+    threshold language of gates files and suites (``max_ssim``, ``max_psnr``, ``min_l1``,
+    ``max_attribute_accuracy``, ``max_advantage``, ``min_utility``, ...), each checked against
+    the pessimistic end of the interval of the attack that leaks most.
     """
-    from privattack.gates import check, describe
-
-    failed = [v for v in check(report, thresholds) if not v.passed]
+    verdicts = report.verdicts(thresholds or None, gate="assert_leakage")
+    failed = [v for v in verdicts if not v.passed]
     if failed:
-        lines = "\n  ".join(describe(v) for v in failed)
+        lines = "\n  ".join(v.describe() for v in failed)
         raise AssertionError(
             f"{report.defense['name']} on {report.suite} ({report.scale}, "
             f"seed {report.seed}) leaks more than allowed:\n  {lines}"

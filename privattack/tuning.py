@@ -1,69 +1,47 @@
 """Tuning: Optuna searches an attack's hyper-parameters without ever seeing attack_test.
 
 Each trial trains the attack on most of ``attack_train`` and scores it on the rest (the inner
-validation split); a median pruner stops trials that trail as they learn. The first trial of a
-new study runs the attack's defaults, so tuning can only match or beat them on validation.
-Studies live in memory, or in storage shared by many workers (SQLite, a journal file,
-PostgreSQL): a killed worker loses no finished trial.
+validation split); a pruner (Optuna's median pruner unless one is given) stops trials that
+trail as they learn. The first trial of a new study runs the attack's defaults, so tuning can
+only match or beat them on validation. Studies live in memory, or in any Optuna storage shared
+by many workers (SQLite, PostgreSQL, a journal file): a killed worker loses no finished trial.
+Optuna's own sampler, pruner and storage objects are passed through unwrapped.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import socket
 import time
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import optuna
-import sqlalchemy.exc
 import torch
 from torch import Tensor
 
-from privattack.attacks.base import AttackData
+from privattack.attacks.base import AttackInputs
 from privattack.errors import TuningError
-from privattack.metrics import ssim
+from privattack.metrics import primary, ssim
+from privattack.prepare import Prepared
 from privattack.registry import attacks as attack_registry
-from privattack.suite import SearchParam
+from privattack.report import Tuning
+from privattack.run import RunContext
+from privattack.searchspace import SearchParam
+from privattack.targets import InputTarget, Target
 
 VALIDATION_FRACTION = 0.2
-WARMUP_REPORTS = 3  # a trial is never pruned before it has reported this often
+WARMUP_REPORTS = 3  # the default pruner never prunes before a trial has reported this often
 STARTUP_TRIALS = 3  # nor before this many trials have finished
 SETUP_KEY = "privattack_setup"
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 SCHEMA_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class TrainSplit:
-    """What tuning may look at: ``attack_train``'s activations, images and secret labels."""
-
-    z: Tensor
-    x: Tensor
-    y: Tensor | None  # sensitive labels (attribute suites)
-
-
-@dataclass(frozen=True)
-class Tuned:
-    """The outcome of one attack's study, for the report."""
-
-    best_params: dict[str, Any]
-    metric: str  # "ssim" or "accuracy", measured on the inner validation split
-    best_validation: float
-    default_validation: float | None  # None when the defaults' trial was pruned or absent
-    trials: int  # finished (complete or pruned) trials in the study
-    pruned: int
-    seconds: float  # spent by this process on the study
-    seconds_to_best: float  # from the study's first trial start to the best trial's end
-    study: str | None  # "name @ storage", passwords hidden; None in memory
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+Storage = str | optuna.storages.BaseStorage
 
 
 def inner_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,68 +64,61 @@ def suggest(trial: optuna.Trial, space: Mapping[str, SearchParam]) -> dict[str, 
         elif isinstance(rule.low, int) and isinstance(rule.high, int):
             params[name] = trial.suggest_int(name, rule.low, rule.high, log=rule.log)
         else:
-            assert rule.low is not None and rule.high is not None
+            assert rule.low is not None and rule.high is not None  # the suite parser ensures it
             params[name] = trial.suggest_float(name, rule.low, rule.high, log=rule.log)
     return params
 
 
 def default_params(attack: str, space: Mapping[str, SearchParam]) -> dict[str, Any]:
-    """The attack's default value of each searched hyper-parameter that lies in ``space``."""
+    """The attack's default value of each searched hyper-parameter that lies in ``space``
+    (a space that excludes a default leaves it to the sampler)."""
     config = attack_registry.factory(attack).Config()
     defaults = {name: getattr(config, name) for name in space}
-    for name, rule in space.items():
-        value = defaults[name]
-        inside = (
-            value in rule.choices
-            if rule.choices is not None
-            else value is not None and rule.low <= value <= rule.high  # type: ignore[operator]
-        )
-        if not inside:
-            defaults.pop(name)  # the space excludes the default: the sampler draws it
-    return defaults
+    return {name: value for name, value in defaults.items() if space[name].contains(value)}
 
 
-def validation_score(outputs: Tensor, x_val: Tensor, y_val: Tensor | None) -> float:
+def validation_score(outputs: Tensor, secret: Tensor, target: Target) -> float:
     """Mean SSIM of reconstructions, or accuracy of logits, on the inner validation split."""
     if not torch.isfinite(outputs).all():
         return float("nan")  # a diverged trial: Optuna records it as failed
     n = len(outputs)
-    if y_val is None:
-        return ssim(outputs, x_val[:n]).mean().item()
-    return (outputs.argmax(1) == y_val[:n]).double().mean().item()
+    if isinstance(target, InputTarget):
+        return ssim(outputs, secret[:n]).mean().item()
+    return (outputs.argmax(1) == secret[:n]).double().mean().item()
 
 
-def open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
-    """The Optuna storage behind ``url``: None (memory), ``sqlite:///f.db``,
-    ``postgresql://...`` (any SQLAlchemy URL), or ``journal:PATH`` (an append-only file)."""
-    if url is None:
-        return None
-    if url.startswith("journal:"):
-        path = url.removeprefix("journal:").removeprefix("//")
-        return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))
-    if "://" not in url:
+def open_storage(storage: Storage | None) -> optuna.storages.BaseStorage | None:
+    """The Optuna storage behind ``storage``: None (memory), an Optuna storage object as it is,
+    or a SQLAlchemy URL (``sqlite:///f.db``, ``postgresql://...``)."""
+    if storage is None or isinstance(storage, optuna.storages.BaseStorage):
+        return storage
+    if "://" not in storage:
         raise TuningError(
-            f"storage {url!r} is not a URL; use sqlite:///FILE.db, postgresql://USER@HOST/DB "
-            "or journal:FILE."
+            f"storage {storage!r} is not a URL; use sqlite:///FILE.db or "
+            "postgresql://USER@HOST/DB, or pass an Optuna storage object (e.g. a JournalStorage)."
         )
+    import sqlalchemy.exc
+
     attempts = 0
     while True:
         try:
-            return _rdb_storage(url)
+            return _rdb_storage(storage)
         except ImportError as error:
             raise TuningError(
-                f"storage {redact(url)} needs a database driver that is not installed "
-                "(PostgreSQL: pip install 'privattack[postgresql]')."
+                f"storage {storage_label(storage)} needs a database driver that is not "
+                "installed (PostgreSQL: pip install 'privattack[postgresql]')."
             ) from error
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError) as error:
             # Workers starting together on an empty database race to create Optuna's
             # tables; the loser finds them made on its next try.
             attempts += 1
             if attempts == SCHEMA_ATTEMPTS:
-                raise TuningError(f"cannot open storage {redact(url)}: {error}") from error
+                raise TuningError(
+                    f"cannot open storage {storage_label(storage)}: {error}"
+                ) from error
             time.sleep(0.5 * attempts)
         except Exception as error:  # SQLAlchemy raises many types: all mean "cannot use it"
-            raise TuningError(f"cannot open storage {redact(url)}: {error}") from error
+            raise TuningError(f"cannot open storage {storage_label(storage)}: {error}") from error
 
 
 def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
@@ -157,37 +128,53 @@ def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
         return optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=120)
 
 
-def redact(url: str) -> str:
-    """``url`` with any password replaced by ***."""
-    if "://" not in url or "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+def storage_label(storage: Storage) -> str:
+    """How a storage is named in reports and messages: a URL with its password hidden."""
+    if isinstance(storage, optuna.storages.BaseStorage):
+        return type(storage).__name__
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(storage).render_as_string(hide_password=True)
+    except ArgumentError:
+        return storage
+
+
+def study_setup(prepared: Prepared, attack: str) -> dict[str, Any]:
+    """What a stored study is tied to: a study made for another setup is refused."""
+    setup = {
+        "suite": prepared.suite.name,
+        "suite_version": prepared.suite.version,
+        "suite_digest": prepared.suite.digest,
+        "scale": prepared.scale,
+        "seed": prepared.seed,
+        "defense": {k: prepared.defense_info.get(k) for k in ("name", "params")},
+        "attack_train": prepared.attack_train.fingerprint,
+        "attack": attack,
+    }
+    return json_ready(setup)
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` as a storage gives it back (tuples become lists, objects strings)."""
+    return json.loads(json.dumps(value, default=str))
 
 
 def _open_study(
     name: str | None,
     storage: optuna.storages.BaseStorage | None,
     setup: Mapping[str, Any],
-    sampler_seed: int,
-    prune: bool,
-    trials: int,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
 ) -> optuna.Study:
     study = optuna.create_study(
         storage=storage,
         study_name=name,
         load_if_exists=True,
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(
-            seed=sampler_seed, n_startup_trials=max(2, min(10, trials // 2))
-        ),
-        pruner=optuna.pruners.MedianPruner(
-            n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_REPORTS
-        )
-        if prune
-        else optuna.pruners.NopPruner(),
+        sampler=sampler,
+        pruner=pruner,
     )
     found = study.user_attrs.get(SETUP_KEY)
     if found is None and study.trials:
@@ -215,54 +202,92 @@ def _optuna_logging(progress: bool) -> Iterator[None]:
         optuna.logging.set_verbosity(verbosity)
 
 
-def tune_attack(
+def default_sampler(seed: int, trials: int) -> optuna.samplers.BaseSampler:
+    """A seeded TPE sampler that starts with a few random trials (up to half the budget)."""
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(2, min(10, trials // 2)))
+
+
+def default_pruner(prune: bool) -> optuna.pruners.BasePruner:
+    """Optuna's median pruner after a warm-up, or none."""
+    if not prune:
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.MedianPruner(
+        n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_REPORTS
+    )
+
+
+def search_space(prepared: Prepared, attack: str) -> dict[str, SearchParam]:
+    """The suite's search space for ``attack``, else the one the attack declares."""
+    declared = getattr(attack_registry.factory(attack), "search_space", {})
+    return dict(prepared.suite.attacks.get(attack) or declared)
+
+
+def tune(
+    prepared: Prepared,
     attack: str,
-    space: Mapping[str, SearchParam],
-    train: TrainSplit,
-    base: AttackData,
-    setup: Mapping[str, Any],
+    context: RunContext,
     *,
     trials: int,
-    storage: str | None = None,
+    storage: Storage | None = None,
     study: str | None = None,
+    sampler: optuna.samplers.BaseSampler | None = None,
+    pruner: optuna.pruners.BasePruner | None = None,
     prune: bool = True,
-    sampler_seed: int = 0,
-    progress: bool = False,
-) -> Tuned:
-    """Search ``space`` for ``attack`` until the study holds ``trials`` finished trials.
+) -> Tuning:
+    """Tune ``attack`` on attack_train alone until its study holds ``trials`` finished trials.
 
     Args:
-        train: attack_train only; the inner split of it is drawn from ``base.seed``.
-        base: the attack's budget (epochs, iterations, device, seed); its tensors are replaced.
-        setup: what the study must belong to (suite, scale, seed, defense, split fingerprints);
-            a stored study made for another setup is refused.
+        context: the run's seed (the inner split, the default sampler's seed), device, progress.
         trials: finished trials wanted in the study; 0 only reads a stored study's best.
-        storage: None (in memory) or a URL (see ``open_storage``); ``study`` names the study.
-        sampler_seed: seeds TPE; workers sharing a study pass different ones.
-        progress: let Optuna log each trial.
+        storage: None (in memory), an Optuna storage, or a URL; ``study`` names the study
+            (one per attack: ``{study}.{attack}``). A stored study made for another setup
+            (suite content, scale, seed, defense, attack_train) is refused.
+        sampler, pruner: Optuna's, used as given; default a seeded TPE sampler and, unless
+            ``prune`` is off, a median pruner.
     """
+    space = search_space(prepared, attack)
     if not space:
         raise TuningError(f"attack {attack!r} has no search space in this suite.")
     if (storage is None) != (study is None):
         raise TuningError("a stored study needs both storage (a URL) and study (a name).")
     start = time.perf_counter()
-    with _optuna_logging(progress):
+    base = prepared.attack_inputs(attack, dataclasses.replace(context, progress=False))
+    sampler = sampler or default_sampler(context.seed_for(f"tune:{attack}"), trials)
+    pruner = pruner or default_pruner(prune)
+    name = None if study is None else f"{study}.{attack}"
+    with _optuna_logging(context.progress):
         tuning_study = _open_study(
-            study, open_storage(storage), setup, sampler_seed, prune, max(trials, 1)
+            name, open_storage(storage), study_setup(prepared, attack), sampler, pruner
         )
-    fit_idx, val_idx = inner_split(len(train.z), base.seed)
-    x_val = train.x[val_idx]
-    y_val = None if train.y is None else train.y[val_idx]
+    fit_idx, val_idx = inner_split(len(base.z_train), base.seed)
+    secret_val = base.secret_train[val_idx]
     inner = dataclasses.replace(
         base,
-        z_train=train.z[fit_idx],
-        z_test=train.z[val_idx],
-        x_train=train.x[fit_idx],
-        y_train=None if train.y is None else train.y[fit_idx],
+        z_train=base.z_train[fit_idx],
+        z_test=base.z_train[val_idx],
+        secret_train=base.secret_train[fit_idx],
     )
     defaults = default_params(attack, space)
     if not tuning_study.trials and defaults:
         tuning_study.enqueue_trial(defaults, user_attrs={"default": True}, skip_if_exists=True)
+    objective = _objective(attack, space, inner, secret_val)
+    finished = len(tuning_study.get_trials(deepcopy=False, states=FINISHED))
+    if trials > finished:
+        with _optuna_logging(context.progress):
+            tuning_study.optimize(
+                objective,
+                n_trials=trials - finished,
+                callbacks=[optuna.study.MaxTrialsCallback(trials, states=FINISHED)],
+            )
+    metric = primary(prepared.target.kind).name
+    label = None if storage is None else f"{name} @ {storage_label(storage)}"
+    return _summary(tuning_study, label, metric, time.perf_counter() - start)
+
+
+def _objective(
+    attack: str, space: Mapping[str, SearchParam], inner: AttackInputs, secret_val: Tensor
+) -> Any:
+    """One trial: draw parameters, train on the inner split, score on its validation part."""
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
@@ -272,33 +297,22 @@ def tune_attack(
         def monitor(step: int, outputs: Tensor) -> None:
             nonlocal reports
             reports += 1
-            trial.report(validation_score(outputs, x_val, y_val), reports)
+            trial.report(validation_score(outputs, secret_val, inner.target), reports)
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
         result = attack_registry.get(attack, **params).run(
             dataclasses.replace(inner, monitor=monitor)
         )
-        return validation_score(result.outputs, x_val, y_val)
+        return validation_score(result.outputs, secret_val, inner.target)
 
-    finished = len(tuning_study.get_trials(deepcopy=False, states=FINISHED))
-    if trials > finished:
-        with _optuna_logging(progress):
-            tuning_study.optimize(
-                objective,
-                n_trials=trials - finished,
-                callbacks=[optuna.study.MaxTrialsCallback(trials, states=FINISHED)],
-            )
-    metric = "ssim" if train.y is None else "accuracy"
-    return _summary(tuning_study, study, storage, metric, time.perf_counter() - start)
+    return objective
 
 
-def _summary(
-    study: optuna.Study, name: str | None, storage: str | None, metric: str, seconds: float
-) -> Tuned:
+def _summary(study: optuna.Study, label: str | None, metric: str, seconds: float) -> Tuning:
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
-        where = f" {name!r} in {redact(storage)}" if storage else ""
+        where = f" {label}" if label else ""
         raise TuningError(
             f"study{where} has no finished trial to take the best parameters from; "
             "run more trials (--trials N, or `privattack tune`)."
@@ -307,8 +321,8 @@ def _summary(
     default = next((t.value for t in complete if t.user_attrs.get("default")), None)
     pruned = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,))
     first = min(t.datetime_start for t in study.trials if t.datetime_start is not None)
-    assert best.datetime_complete is not None
-    return Tuned(
+    assert best.datetime_complete is not None  # a complete trial has an end
+    return Tuning(
         best_params=dict(best.params),
         metric=metric,
         best_validation=float(best.value),  # type: ignore[arg-type]
@@ -317,7 +331,7 @@ def _summary(
         pruned=len(pruned),
         seconds=round(seconds, 3),
         seconds_to_best=round((best.datetime_complete - first).total_seconds(), 3),
-        study=None if storage is None else f"{name} @ {redact(storage)}",
+        study=label,
     )
 
 

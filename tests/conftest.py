@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,15 @@ def shared_dataset(name: str) -> Path:
     if not folder.is_dir() or not any(folder.glob("*.npz")):
         pytest.skip(f"needs the {name} packs in {folder} (../shared/data); not present here")
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fit_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fit cache of the session's own: never the user's, empty when the session starts."""
+    folder = tmp_path_factory.mktemp("fit-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PRIVATTACK_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture
@@ -64,3 +74,43 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[privattack.Repo
         attacks=SMOKE_ATTACKS,
     )
     return report, out
+
+
+# The fixed smoke evaluations whose report.json was recorded before the core redesign
+# (tests/reference/): the bundled data (whatever $PRIVATTACK_DATA says), seed 0, no fit cache.
+def _reference_module() -> privattack.Defense:
+    import torch
+
+    torch.manual_seed(0)
+    return privattack.adapters.module(torch.nn.Conv2d(3, 8, 4, stride=4))
+
+
+REFERENCE_RUNS = {
+    "split_fairface_input": lambda: ("split", "fairface_input", {}),
+    "disco_fairface_input": lambda: ("disco", "fairface_input", {}),
+    "split_fairface_attribute": lambda: ("split", "fairface_attribute", {}),
+    "split_fairface_input_tuned": lambda: (
+        "split",
+        "fairface_input",
+        {"attacks": ["inversion"], "trials": 3},
+    ),
+    "module_cifar10_attribute": lambda: (_reference_module(), "cifar10_attribute", {}),
+}
+
+
+@pytest.fixture(scope="session")
+def reference_run() -> Callable[[str], privattack.Report]:
+    """``reference_run(name)``: that reference evaluation, run once per session."""
+    done: dict[str, privattack.Report] = {}
+
+    def run(name: str) -> privattack.Report:
+        if name not in done:
+            defense, suite, extra = REFERENCE_RUNS[name]()
+            with pytest.MonkeyPatch.context() as patch:
+                patch.delenv("PRIVATTACK_DATA", raising=False)
+                done[name] = privattack.evaluate(
+                    defense, suite, scale="smoke", seed=0, progress=False, cache=False, **extra
+                )
+        return done[name]
+
+    return run

@@ -1,11 +1,24 @@
-"""Small defenses the tests evaluate: an encoder that releases noise, and broken ones."""
+"""What several test modules share: small defenses (an encoder that releases noise, broken
+ones) and the numbers of a report that must match between two runs."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from privattack.protocol import check_images
+from privattack.report import Report
+
+
+def numbers(report: Report) -> dict[str, Any]:
+    """Everything a report measured: its JSON without timings (the manifest) and without how
+    the defense came to be fitted (in this run, or restored from the fit cache)."""
+    data = report.to_dict()
+    data.pop("manifest")
+    data["defense"].pop("fit")
+    return data
 
 
 class _Noise(nn.Module):

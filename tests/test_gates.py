@@ -12,10 +12,13 @@ import pytest
 from conftest import cli
 
 import privattack
-from privattack.gates import GateFileError, check, diff, junit_xml, load_gates
+from privattack.diff import diff
+from privattack.errors import GateFileError
+from privattack.gates import junit_xml, load_gates
 from privattack.metrics import Estimate
 from privattack.report import Leakage, Report
 from privattack.testing import assert_leakage
+from privattack.thresholds import Threshold
 
 SUITE = Path(__file__).parent / "suite_files" / "gate_smoke.toml"
 
@@ -41,16 +44,41 @@ def _report(ssim: tuple[float, float, float], utility: tuple[float, float, float
         worst_case=None,
         skipped={},
         manifest={},
+        thresholds=(Threshold("max_ssim", 0.5),),
     )
 
 
 def test_checks_read_the_pessimistic_end_of_the_interval() -> None:
     report = _report(ssim=(0.35, 0.30, 0.42), utility=(0.90, 0.86, 0.93))
-    ssim, utility = check(report, {"max_ssim": 0.4, "min_utility": 0.85})
+    ssim, utility = report.verdicts({"max_ssim": 0.4, "min_utility": 0.85})
     assert not ssim.passed and ssim.value == 0.42 and ssim.attack == "decoder"
     assert utility.passed and utility.value == 0.86
-    (missing,) = check(report, {"max_attribute_accuracy": 0.6})
+    (missing,) = report.verdicts({"max_attribute_accuracy": 0.6})
     assert not missing.passed  # no attack reported it: the gate cannot pass
+    assert "not reported" in missing.describe()
+
+
+def test_the_suites_thresholds_are_the_default_verdicts() -> None:
+    report = _report(ssim=(0.35, 0.30, 0.42), utility=(0.90, 0.86, 0.93))
+    (verdict,) = report.verdicts()
+    assert (verdict.gate, verdict.threshold, verdict.passed) == ("suite", "max_ssim", True)
+    assert report.passes() and not report.passes({"max_ssim": 0.4})
+    assert report.passes([Threshold("min_utility", 0.8)])
+    assert "suite gate max_ssim <= 0.5: 0.420" in report.summary()
+
+
+def test_one_threshold_language_everywhere() -> None:
+    """Suites, gates files and the API name thresholds the same way; an unknown one is a clear
+    error listing the known ones."""
+    from privattack.thresholds import NAMES
+
+    assert {"max_ssim", "max_psnr", "min_l1", "max_advantage", "min_utility"} <= set(NAMES)
+    with pytest.raises(privattack.UnknownNameError, match="no threshold named 'max_sim'"):
+        Threshold("max_sim", 0.4)
+    suite_names = {
+        t.name for n in privattack.suites.names() for t in privattack.suites.load(n).thresholds
+    }
+    assert suite_names <= set(NAMES)
 
 
 def test_assert_leakage_explains_the_failure() -> None:
@@ -66,15 +94,16 @@ def test_assert_leakage_explains_the_failure() -> None:
 
 def test_junit_xml_counts_failures() -> None:
     report = _report(ssim=(0.35, 0.30, 0.42), utility=(0.90, 0.86, 0.93))
-    root = ET.fromstring(junit_xml(check(report, {"max_ssim": 0.4, "min_utility": 0.8}, "g")))
-    assert (root.get("tests"), root.get("failures")) == ("2", "1")
-    assert [case.get("name") for case in root] == ["max_ssim", "min_utility"]
+    verdicts = report.verdicts({"max_ssim": 0.4, "min_utility": 0.8}, "g")
+    root = ET.fromstring(junit_xml(verdicts, {"broken": "gate 'broken': cannot import"}, 1.0))
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("3", "1", "1")
+    assert [case.get("name") for case in root] == ["max_ssim", "min_utility", "run"]
 
 
 def test_diff_flags_leakage_that_rose_beyond_the_intervals() -> None:
-    old = _report(ssim=(0.30, 0.28, 0.32), utility=(0.9, 0.88, 0.92)).to_dict()
-    same = _report(ssim=(0.31, 0.29, 0.33), utility=(0.9, 0.88, 0.92)).to_dict()
-    worse = _report(ssim=(0.40, 0.37, 0.43), utility=(0.9, 0.88, 0.92)).to_dict()
+    old = _report(ssim=(0.30, 0.28, 0.32), utility=(0.9, 0.88, 0.92))
+    same = _report(ssim=(0.31, 0.29, 0.33), utility=(0.9, 0.88, 0.92))
+    worse = _report(ssim=(0.40, 0.37, 0.43), utility=(0.9, 0.88, 0.92))
     assert not diff(old, same)[1]
     lines, regressed = diff(old, worse)
     assert regressed and any("decoder ssim" in line and "REGRESSION" in line for line in lines)
@@ -101,7 +130,7 @@ def test_gates_load_from_privattack_toml_and_pyproject(tmp_path: Path) -> None:
     assert (gate.name, gate.defense, gate.thresholds) == (
         "split-smoke",
         "split",
-        {"max_ssim": 0.99},
+        (Threshold("max_ssim", 0.99),),
     )
     pyproject = GOOD.replace("[[gate]]", "[[tool.privattack.gate]]")
     assert load_gates(_write(tmp_path, pyproject, "pyproject.toml"))[0].name == "split-smoke"
@@ -112,15 +141,17 @@ def test_gates_load_from_privattack_toml_and_pyproject(tmp_path: Path) -> None:
     [
         (
             GOOD.replace("max_ssim", "max_sim"),
-            r"privattack.toml:7: gate 1, key 'max_sim': unknown key. Did you mean 'max_ssim'\?",
+            r"privattack.toml:7: \[gate.1.max_sim\] unknown key 'max_sim'. Did you mean 'max_ssim'",
         ),
         (
             GOOD.replace("max_ssim = 0.99", 'max_ssim = "high"'),
-            r"privattack.toml:7: gate 1, key 'max_ssim': must be int or float, got str",
+            r"privattack.toml:7: \[gate.1.max_ssim\] must be int or float, got str",
         ),
-        (GOOD.replace('defense = "split"\n', ""), r"gate 1, key 'defense': missing required"),
+        (GOOD.replace('defense = "split"\n', ""), r"\[gate.1.defense\] missing required"),
         (GOOD.replace("max_ssim = 0.99\n", ""), "sets no threshold"),
-        (GOOD.replace('scale = "smoke"', 'scale = "huge"'), r":6: .*must be smoke, quick"),
+        (GOOD.replace('scale = "smoke"', 'scale = "huge"'), r":6: .*must be one of smoke, quick"),
+        (GOOD + GOOD, "two gates are named 'split-smoke'"),
+        (GOOD.replace('"split-smoke"', '"../outside"'), r"\[gate.1.name\] must be a plain name"),
         ("[[gate]\n", "not valid TOML"),
         ("[other]\n", r"no \[\[gate\]\] tables"),
     ],
@@ -140,7 +171,7 @@ def test_gate_cli_exit_codes_and_junit(tmp_path: Path) -> None:
     path = _write(tmp_path, failing)
     result = cli("gate", str(path), "--out", str(tmp_path / "out"), "--quiet", env=_env())
     assert result.returncode == 1, result.stderr
-    assert "1 passed, 1 failed" in result.stdout and "FAIL" in result.stdout
+    assert "1 passed, 1 failed, 0 could not run" in result.stdout and "FAIL" in result.stdout
     assert "gate too-strict: the same evaluation as gate split-smoke" in result.stdout
     root = ET.parse(tmp_path / "out" / "junit.xml").getroot()
     assert (root.get("tests"), root.get("failures")) == ("2", "1")
@@ -153,6 +184,14 @@ def test_gate_cli_exit_codes_and_junit(tmp_path: Path) -> None:
         "gate", str(_write(tmp_path, GOOD)), "--out", str(tmp_path / "ok"), "--quiet", env=_env()
     )
     assert passing.returncode == 0 and "1 passed, 0 failed" in passing.stdout
+
+    broken_factory = GOOD.replace('defense = "split"', 'defense = "no_such_module:build"')
+    result = cli(
+        "gate", str(_write(tmp_path, broken_factory)), "--out", str(tmp_path / "err"), env=_env()
+    )
+    assert result.returncode == 2 and "cannot import its defense" in result.stdout
+    root = ET.parse(tmp_path / "err" / "junit.xml").getroot()
+    assert root.get("errors") == "1"
 
     broken = cli("gate", str(_write(tmp_path, "[[gate]]\n")), env=_env())
     assert broken.returncode == 2 and "missing required key" in broken.stderr

@@ -13,7 +13,19 @@ def test_builtins_are_registered() -> None:
     assert isinstance(
         privattack.defenses.get("traditional"), type(privattack.defenses.get("split"))
     )
-    assert {"decoder", "attribute"} <= set(privattack.attacks.attacks.names())
+    assert {"decoder", "attribute", "likelihood", "inversion"} <= set(privattack.attacks.names())
+    assert type(privattack.attacks.get("decoder", lr=3e-3)).__name__ == "DecoderAttack"
+
+
+def test_class_names_follow_the_registered_names() -> None:
+    """``disco`` is DiscoDefense, ``likelihood`` LikelihoodAttack: one pattern for all."""
+    from privattack.registry import attacks, defenses
+
+    for registry, suffix in ((defenses, "Defense"), (attacks, "Attack")):
+        for name in registry.names():
+            stem = registry.factory(name).__name__.removesuffix(suffix).lower()
+            assert registry.factory(name).__name__.endswith(suffix), name
+            assert stem == name.replace("_", ""), (name, registry.factory(name).__name__)
 
 
 def test_unknown_name_suggests_and_lists() -> None:

@@ -27,7 +27,7 @@ def test_all_nine_suites_load_with_three_scales() -> None:
         suite = suites.load(name)
         assert [suite.budget(s).scale for s in ("smoke", "quick", "paper")]
         assert suite.budget("paper").official_splits
-        assert suite.attacks and suite.gates
+        assert suite.attacks and suite.thresholds
 
 
 def test_celeba_input_matches_the_issue() -> None:
@@ -40,10 +40,38 @@ def test_celeba_input_matches_the_issue() -> None:
     assert suite.budget("quick").image_size == 64 and suite.budget("paper").image_size == 112
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    base = suites.FOLDER.joinpath("fairface_input.toml").read_text()
-    path = tmp_path / "mine.toml"
-    path.write_text(text(base) if callable(text) else text)
+BASE = """version = 1
+description = "FairFace faces at 64 px."
+
+[data]
+dataset = "fairface"
+image_size = 64
+task = "gender"
+sensitive = "input"
+
+[attacks.decoder]
+
+[attacks.likelihood]
+
+[gates]
+max_ssim = 0.5
+
+[scales.smoke]
+splits = { defense_train = 64, attack_train = 128, attack_test = 64 }
+
+[scales.quick]
+splits = { defense_train = 272, attack_train = 200, attack_test = 100 }
+trials = 10
+
+[scales.paper]
+splits = { defense_train = 60000, attack_train = 20000, attack_test = 10000 }
+official_splits = true
+"""
+
+
+def _write(tmp_path: Path, text, name: str = "mine.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text(BASE) if callable(text) else text)
     return path
 
 
@@ -52,7 +80,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     [
         (
             lambda s: s.replace("trials = 10", "trails = 10"),
-            r"mine.toml: \[scales.quick.trails\] unknown key 'trails'. Did you mean 'trials'\?",
+            r"mine.toml:22: \[scales.quick.trails\] unknown key 'trails'. Did you mean 'trials'\?",
         ),
         (
             lambda s: s.replace("image_size = 64", 'image_size = "64"'),
@@ -84,6 +112,19 @@ def _write(tmp_path: Path, text: str) -> Path:
             r"\[attacks.decoder\] attack 'decoder' targets inputs",
         ),
         (lambda s: s + "\n[scales.huge]\n", r"\[scales.huge\] unknown key 'huge'"),
+        (
+            lambda s: s.replace("max_ssim = 0.5", "max_sim = 0.5"),
+            r"mine.toml:15: \[gates.max_sim\] unknown key 'max_sim'. Did you mean 'max_ssim'",
+        ),
+        (
+            lambda s: s.replace("max_ssim = 0.5", '"decoder.ssim" = { max = 0.5 }'),
+            r"\[gates.decoder.ssim\] unknown key 'decoder.ssim'",
+        ),
+        (
+            lambda s: s.replace("max_ssim = 0.5", "max_ssim = nan"),
+            r"\[gates.max_ssim\] must be a finite number",
+        ),
+        (lambda s: 'include = "../elsewhere.toml"\n' + s, r"must name a .toml file in the suite"),
         (lambda s: s.replace("version = 1", "version = ["), r"mine.toml: not valid TOML"),
     ],
 )
@@ -96,6 +137,45 @@ def test_malformed_suites_name_file_and_key(tmp_path: Path, edit, pattern: str) 
 def test_a_suite_file_of_ones_own_loads(tmp_path: Path) -> None:
     suite = suites.load(_write(tmp_path, lambda s: s.replace("trials = 10", "trials = 3")))
     assert suite.budget("quick").trials == 3 and suite.name == "mine"
+
+
+def test_a_suite_extends_the_files_it_includes(tmp_path: Path) -> None:
+    _write(tmp_path, BASE, "_base.toml")
+    own = 'include = ["_base.toml"]\n\n[data]\nsensitive = "input"\n\n[scales.quick]\ntrials = 2\n'
+    suite = suites.load(_write(tmp_path, own))
+    base = suites.load(tmp_path / "_base.toml")
+    assert suite.budget("quick").trials == 2 and base.budget("quick").trials == 10
+    assert suite.budget("quick").splits == base.budget("quick").splits  # tables merge
+    assert suite.digest != base.digest  # another budget: another suite
+    with pytest.raises(SuiteError, match=r"_base.toml:22: \[scales.quick.trails\]"):
+        _write(tmp_path, BASE.replace("trials = 10", "trails = 10"), "_base.toml")
+        suites.load(_write(tmp_path, own, "other.toml"))
+
+
+def test_an_include_cycle_is_an_error(tmp_path: Path) -> None:
+    _write(tmp_path, 'include = "b.toml"\n', "a.toml")
+    _write(tmp_path, 'include = "a.toml"\n', "b.toml")
+    with pytest.raises(SuiteError, match="includes itself"):
+        suites.load(tmp_path / "a.toml")
+
+
+def test_the_built_in_suites_share_their_bases() -> None:
+    """The three CelebA attribute suites differ only in their sensitive attribute (and text)."""
+    mouth, nose = suites.load("celeba_mouth").content(), suites.load("celeba_nose").content()
+    for content in (mouth, nose):
+        content.pop("description")
+        content["data"].pop("sensitive")
+    assert mouth == nose
+    assert not [p for p in suites.FOLDER.glob("_*.toml") if p.stem[1:] in suites.names()]
+
+
+def test_content_round_trips() -> None:
+    from privattack.config import Source
+
+    for name in suites.names():
+        suite = suites.load(name)
+        again = suites.parse_content(name, suite.content(), Source(suite.file, "", SuiteError))
+        assert again == suite and again.digest == suite.digest
 
 
 def test_unknown_suite_and_scale() -> None:

@@ -25,12 +25,12 @@ from torch import Tensor
 
 import privattack
 from privattack import suites
-from privattack.attacks.base import AttackData, AttackResult
+from privattack.attacks import AttackInputs, Reconstructions
 from privattack.attacks.configured import Configured
 from privattack.errors import TuningError
-from privattack.html import to_html, to_markdown
 from privattack.registry import attacks
-from privattack.suite import SearchParam
+from privattack.render import to_html, to_markdown
+from privattack.searchspace import SearchParam
 from privattack.tuning import FINISHED, default_params, inner_split, suggest
 
 SUITE_FILE = REPO / "tests" / "suite_files" / "tune_smoke.toml"
@@ -78,9 +78,9 @@ class _Pooled:
 
 
 @pytest.fixture
-def nearest() -> Iterator[list[AttackData]]:
+def nearest() -> Iterator[list[AttackInputs]]:
     """A real attack registered for the test: k-nearest neighbours in z, recording its data."""
-    calls: list[AttackData] = []
+    calls: list[AttackInputs] = []
 
     @attacks.register("nearest")
     class Nearest(Configured):
@@ -93,18 +93,18 @@ def nearest() -> Iterator[list[AttackData]]:
         class Config:
             k: int = 1
 
-        def run(self, data: AttackData) -> AttackResult:
+        def run(self, data: AttackInputs) -> Reconstructions:
             calls.append(data)
             distance = torch.cdist(data.z_test.flatten(1), data.z_train.flatten(1))
             idx = distance.topk(self.config.k, largest=False).indices
-            return AttackResult(data.x_train[idx].mean(1), params=self.params())
+            return Reconstructions(data.secret_train[idx].mean(1), self.params())
 
     yield calls
     attacks.unregister("nearest")
 
 
 @pytest.fixture
-def nearest_suite(nearest: list[AttackData]) -> privattack.suites.Suite:
+def nearest_suite(nearest: list[AttackInputs]) -> privattack.suites.Suite:
     return dataclasses.replace(suites.load("fairface_input"), attacks={"nearest": {}})
 
 
@@ -113,7 +113,7 @@ def _rows(z: Tensor) -> set[bytes]:
 
 
 def test_tuning_never_sees_attack_test(
-    nearest: list[AttackData], nearest_suite: privattack.suites.Suite
+    nearest: list[AttackInputs], nearest_suite: privattack.suites.Suite
 ) -> None:
     report = privattack.evaluate(_Pooled(), nearest_suite, scale="smoke", trials=5, progress=False)
     n_train = report.data["n"]["attack_train"]
@@ -127,11 +127,11 @@ def test_tuning_never_sees_attack_test(
         assert fit | val <= train_rows  # only attack_train...
         assert not (fit | val) & test_rows  # ...never attack_test
         assert not fit & val  # the inner validation split is held out of training
-        assert data.x_train.shape[0] == len(data.z_train) < n_train
+        assert data.secret_train.shape[0] == len(data.z_train) < n_train
 
 
 def test_report_shows_default_and_tuned_scores(
-    nearest: list[AttackData], nearest_suite: privattack.suites.Suite
+    nearest: list[AttackInputs], nearest_suite: privattack.suites.Suite
 ) -> None:
     report = privattack.evaluate(_Pooled(), nearest_suite, scale="smoke", trials=6, progress=False)
     leak = report.leakage["nearest"]
@@ -153,16 +153,18 @@ def test_report_shows_default_and_tuned_scores(
 
 
 def test_a_journal_study_resumes_and_refuses_another_setup(
-    nearest: list[AttackData], nearest_suite: privattack.suites.Suite, tmp_path: Path
+    nearest: list[AttackInputs], nearest_suite: privattack.suites.Suite, tmp_path: Path
 ) -> None:
-    journal = f"journal:{tmp_path / 'study.log'}"
+    journal = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "study.log"))
+    )
     common = {"scale": "smoke", "storage": journal, "study": "s", "progress": False}
     first = privattack.evaluate(_Pooled(), nearest_suite, trials=2, **common)
     assert first.leakage["nearest"].tuning.trials == 2
     before = len(nearest)
     resumed = privattack.evaluate(_Pooled(), nearest_suite, trials=4, **common)
     assert resumed.leakage["nearest"].tuning.trials == 4
-    assert resumed.leakage["nearest"].tuning.study == f"s.nearest @ {journal}"
+    assert resumed.leakage["nearest"].tuning.study == "s.nearest @ JournalStorage"
     n_train = resumed.data["n"]["attack_train"]
     assert len([d for d in nearest[before:] if len(d.z_train) < n_train]) == 2  # the new two
     best_only = privattack.evaluate(_Pooled(), nearest_suite, trials=0, **common)
@@ -176,9 +178,9 @@ def test_a_journal_study_resumes_and_refuses_another_setup(
 
 
 def test_a_bad_storage_url_is_a_clear_error(
-    nearest: list[AttackData], nearest_suite: privattack.suites.Suite
+    nearest: list[AttackInputs], nearest_suite: privattack.suites.Suite
 ) -> None:
-    with pytest.raises(TuningError, match="not a URL"):
+    with pytest.raises(TuningError, match=r"not a URL.*Optuna storage object"):
         privattack.evaluate(
             _Pooled(), nearest_suite, scale="smoke", trials=1, storage="db.sqlite", study="s"
         )

@@ -13,11 +13,12 @@ from typing import ClassVar
 import torch.nn.functional as F
 from torch import nn
 
-from privattack.attacks.base import AttackData, AttackResult, Target
+from privattack.attacks.base import AttackInputs, Predictions
 from privattack.attacks.configured import SupervisedAttack, SupervisedConfig
-from privattack.errors import UnknownNameError
+from privattack.errors import CapabilityError, ShapeError, UnknownNameError
 from privattack.registry import attacks
-from privattack.suite import SearchParam
+from privattack.searchspace import SearchParam
+from privattack.targets import AttributeTarget, TargetKind
 
 HEADS = ("conv", "fc")
 
@@ -41,7 +42,7 @@ def classifier_head(
             nn.Linear(width, num_classes),
         )
     if len(z_shape) != 3:
-        raise ValueError(f"a classifier needs z of shape (C, h, w) or (D,), got {z_shape}.")
+        raise ShapeError(f"a classifier needs z of shape (C, h, w) or (D,), got {z_shape}.")
     return nn.Sequential(
         nn.BatchNorm2d(z_shape[0]),
         nn.Conv2d(z_shape[0], width, 3, padding=1),
@@ -61,7 +62,7 @@ class AttributeAttack(SupervisedAttack):
     """Train a classifier on (z, sensitive attribute) of attack_train; predict attack_test."""
 
     name: ClassVar[str] = "attribute"
-    target: ClassVar[Target] = "attribute"
+    target: ClassVar[TargetKind] = "attribute"
     requires: ClassVar[tuple[str, ...]] = ()
     search_space: ClassVar[dict[str, SearchParam]] = {
         "lr": SearchParam(1e-4, 1e-2, log=True),
@@ -75,11 +76,13 @@ class AttributeAttack(SupervisedAttack):
         weight_decay: float = 1e-4
         head: str = "conv"  # or "fc"
 
-    def run(self, data: AttackData) -> AttackResult:
-        if data.y_train is None or data.num_classes is None:
-            raise ValueError("the attribute attack needs sensitive labels for attack_train.")
-        self.seeded(data)
+    def run(self, inputs: AttackInputs) -> Predictions:
+        target = inputs.target
+        if not isinstance(target, AttributeTarget):
+            raise CapabilityError("the attribute attack needs an attribute target.")
+        self.seeded(inputs)
         cfg = self.config
-        head = classifier_head(tuple(data.z_train.shape[1:]), data.num_classes, cfg.width, cfg.head)
-        logits = self.fit_predict(head, data.y_train, F.cross_entropy, data)
-        return AttackResult(logits=logits, params=self.params())
+        z_shape = tuple(inputs.z_train.shape[1:])
+        head = classifier_head(z_shape, target.num_classes, cfg.width, cfg.head)
+        logits = self.fit_predict(head, F.cross_entropy, inputs)
+        return Predictions(logits, self.params())

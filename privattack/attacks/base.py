@@ -1,18 +1,19 @@
-"""The Attack contract: what an attack receives, what it returns, and the attack registry."""
+"""The Attack contract: what an attack is given (exactly what its threat model grants), what it
+returns, and how it declares its knobs."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Protocol
 
-from torch import Tensor
+from torch import Tensor, nn
 
-from privattack.protocol import Defense, TileLayout
-from privattack.suite import SearchParam
+from privattack.protocol import TileLayout
+from privattack.searchspace import SearchParam
+from privattack.targets import Target, TargetKind
 
-Target = Literal["input", "attribute"]
 Monitor = Callable[[int, Tensor], None]
 """Called by an attack as it learns: (step, its current outputs on a prefix of z_test).
 
@@ -21,52 +22,79 @@ Tuning scores them on its inner validation split to prune weak trials (it may ra
 
 
 @dataclass(frozen=True)
-class AttackData:
-    """What the adversary has: released activations of both attack splits and, for training,
-    the matching secrets of ``attack_train``. ``x_test``/``y_test`` are for scoring only."""
+class AttackBudget:
+    """How long an attack may learn (from the suite's scale)."""
+
+    epochs: int = 1  # supervised attacks: passes over attack_train
+    iterations: int = 100  # white-box attacks: optimisation steps
+    invert_images: int | None = None  # white-box attacks invert only the first N of z_test
+
+
+@dataclass(frozen=True)
+class AttackInputs:
+    """What the adversary holds: the released activations of both attack splits, the secrets
+    of ``attack_train`` (its images, or its sensitive labels), and, when the defense offers
+    them, the white-box ``client`` (x -> z) and the channel ``layout``. Never the defense
+    itself, and never a secret of ``attack_test``.
+
+    ``seed``, ``device`` and ``progress`` say how to run; ``monitor`` is set by tuning.
+    """
 
     z_train: Tensor
     z_test: Tensor
-    x_train: Tensor  # (N, 3, H, W) images of attack_train
-    y_train: Tensor | None  # (N,) sensitive labels of attack_train (attribute suites)
-    num_classes: int | None
-    defense: Defense
+    secret_train: Tensor  # (N, 3, S, S) images, or (N,) int64 labels
+    target: Target
     seed: int
+    budget: AttackBudget = AttackBudget()
+    client: nn.Module | None = None
+    layout: TileLayout | None = None
     device: str = "cpu"
-    epochs: int = 1
-    iterations: int = 100
-    invert_images: int | None = None  # white-box attacks invert only the first N test images
     progress: bool = False
     monitor: Monitor | None = None
-    layout: TileLayout | None = None  # the defense's declared channel layout, if any
 
 
-@dataclass
-class AttackResult:
-    """An attack's output on ``attack_test``: reconstructions (B, 3, H, W) or logits (B, K)."""
+@dataclass(frozen=True)
+class Reconstructions:
+    """An input attack's output: one image per ``z_test`` row (or per inverted prefix row)."""
 
-    reconstructions: Tensor | None = None
-    logits: Tensor | None = None
+    images: Tensor  # (B, 3, S, S) in [0, 1]
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def outputs(self) -> Tensor:
-        """Whichever of reconstructions and logits the attack produced."""
-        outputs = self.reconstructions if self.reconstructions is not None else self.logits
-        if outputs is None:
-            raise ValueError("an attack result holds neither reconstructions nor logits.")
-        return outputs
+        """What the attack produced, whatever its kind (for tuning's validation score)."""
+        return self.images
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """An attribute attack's output: logits over the sensitive classes per ``z_test`` row."""
+
+    logits: Tensor  # (B, K)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outputs(self) -> Tensor:
+        """What the attack produced, whatever its kind (for tuning's validation score)."""
+        return self.logits
+
+
+AttackResult = Reconstructions | Predictions
+RESULT_OF: dict[TargetKind, type[AttackResult]] = {
+    "input": Reconstructions,
+    "attribute": Predictions,
+}
 
 
 class Attack(Protocol):
     """An attack: ``run`` trains on attack_train (if it needs to) and predicts attack_test."""
 
     name: ClassVar[str]
-    target: ClassVar[Target]
+    target: ClassVar[TargetKind]
     requires: ClassVar[tuple[str, ...]]  # Defense capabilities it needs, e.g. ("client",)
     search_space: ClassVar[Mapping[str, SearchParam]]  # what tuning searches (suites narrow it)
 
-    def run(self, data: AttackData) -> AttackResult: ...
+    def run(self, inputs: AttackInputs) -> AttackResult: ...
 
 
 def hyperparameters(factory: Any) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
-from privattack.attacks.base import AttackData
+from privattack.attacks.base import AttackInputs
 from privattack.errors import UnknownNameError
 from privattack.training import predict_batched, seed_everything, train_supervised
 
@@ -49,37 +49,36 @@ class SupervisedAttack(Configured):
     def fit_predict(
         self,
         model: nn.Module,
-        targets: Tensor,
         loss: Callable[[Tensor, Tensor], Tensor],
-        data: AttackData,
+        inputs: AttackInputs,
     ) -> Tensor:
-        """Train ``model`` on (z_train, targets) with the config; its outputs on z_test."""
+        """Train ``model`` on (z_train, secret_train) with the config; its outputs on z_test."""
         cfg = self.config
-        monitor = data.monitor
+        monitor = inputs.monitor
         on_epoch: Callable[[int], None] | None = None
         if monitor is not None:
 
             def on_epoch(epoch: int) -> None:
-                monitor(epoch, predict_batched(model, data.z_test, 256, data.device))
+                monitor(epoch, predict_batched(model, inputs.z_test, 256, inputs.device))
 
         train_supervised(
             model,
-            data.z_train,
-            targets,
+            inputs.z_train,
+            inputs.secret_train,
             loss,
-            epochs=cfg.epochs or data.epochs,
+            epochs=cfg.epochs or inputs.budget.epochs,
             batch_size=cfg.batch_size,
             lr=cfg.lr,
             weight_decay=cfg.weight_decay,
-            seed=data.seed,
-            device=data.device,
-            progress=data.progress,
+            seed=inputs.seed,
+            device=inputs.device,
+            progress=inputs.progress,
             desc=f"{self.name} attack",
             on_epoch=on_epoch,
         )
-        return predict_batched(model, data.z_test, 256, data.device)
+        return predict_batched(model, inputs.z_test, 256, inputs.device)
 
     @staticmethod
-    def seeded(data: AttackData) -> None:
+    def seeded(inputs: AttackInputs) -> None:
         """Seed weight initialisation from the attack's seed."""
-        seed_everything(data.seed)
+        seed_everything(inputs.seed)

@@ -20,12 +20,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from privattack.attacks.base import AttackData, AttackResult, Target
+from privattack.attacks.base import AttackInputs, Reconstructions
 from privattack.attacks.configured import SupervisedAttack, SupervisedConfig
-from privattack.errors import UnknownNameError
+from privattack.errors import CapabilityError, ShapeError, UnknownNameError
 from privattack.protocol import TileLayout
 from privattack.registry import attacks
-from privattack.suite import SearchParam
+from privattack.searchspace import SearchParam
+from privattack.targets import InputTarget, TargetKind
 
 
 def _conv_block(c_in: int, c_out: int) -> list[nn.Module]:
@@ -67,7 +68,7 @@ class ConvDecoder(nn.Module):
             self.stem = nn.Sequential(nn.BatchNorm2d(z_shape[0]), *_conv_block(z_shape[0], width))
             side = z_shape[1]
         else:
-            raise ValueError(f"a decoder needs z of shape (C, h, w) or (D,), got {z_shape}.")
+            raise ShapeError(f"a decoder needs z of shape (C, h, w) or (D,), got {z_shape}.")
         stages = max(0, round(math.log2(image_size / side)))
         layers: list[nn.Module] = [*_conv_block(width, width)]
         channels = width
@@ -202,7 +203,7 @@ class DecoderAttack(SupervisedAttack):
     """Train a decoder on (z, x) of attack_train; reconstruct attack_test from z alone."""
 
     name: ClassVar[str] = "decoder"
-    target: ClassVar[Target] = "input"
+    target: ClassVar[TargetKind] = "input"
     requires: ClassVar[tuple[str, ...]] = ()
     search_space: ClassVar[dict[str, SearchParam]] = {
         "lr": SearchParam(1e-4, 1e-2, log=True),
@@ -220,21 +221,23 @@ class DecoderAttack(SupervisedAttack):
         family: str = "auto"  # see build_decoder
         refine: bool = False
 
-    def run(self, data: AttackData) -> AttackResult:
+    def run(self, inputs: AttackInputs) -> Reconstructions:
+        if not isinstance(inputs.target, InputTarget):
+            raise CapabilityError("the decoder attack needs an input target.")
         cfg = self.config
-        self.seeded(data)
+        self.seeded(inputs)
         decoder = build_decoder(
             cfg.family,
-            tuple(data.z_train.shape[1:]),
-            data.x_train.shape[-1],
+            tuple(inputs.z_train.shape[1:]),
+            inputs.target.image_size,
             cfg.width,
             cfg.upsample,
-            data.layout,
+            inputs.layout,
             cfg.refine,
         )
-        x_hat = self.fit_predict(decoder, data.x_train, reconstruction_loss(cfg.loss), data)
-        built = resolve_family(cfg.family, data.layout) + ("+unet" if cfg.refine else "")
-        return AttackResult(reconstructions=x_hat, params={**self.params(), "built": built})
+        x_hat = self.fit_predict(decoder, reconstruction_loss(cfg.loss), inputs)
+        built = resolve_family(cfg.family, inputs.layout) + ("+unet" if cfg.refine else "")
+        return Reconstructions(x_hat, {**self.params(), "built": built})
 
 
 __all__ = [

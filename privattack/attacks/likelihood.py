@@ -19,11 +19,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from privattack.attacks.base import AttackData, AttackResult, Monitor, Target
+from privattack.attacks.base import AttackInputs, Monitor, Reconstructions
 from privattack.attacks.configured import Configured
-from privattack.errors import UnknownNameError
+from privattack.errors import CapabilityError, UnknownNameError
 from privattack.registry import attacks
-from privattack.suite import SearchParam
+from privattack.searchspace import SearchParam
+from privattack.targets import InputTarget, TargetKind
 from privattack.training import seed_everything
 
 
@@ -198,7 +199,7 @@ class _Pixels(nn.Module):
 class _WhiteBox(Configured):
     """Shared by both white-box attacks: batching over attack_test and the report params."""
 
-    target: ClassVar[Target] = "input"
+    target: ClassVar[TargetKind] = "input"
     requires: ClassVar[tuple[str, ...]] = ("client",)
 
     def _parametrise(
@@ -210,31 +211,33 @@ class _WhiteBox(Configured):
         """(images module, its fixed input, input-noise std) for ``batch`` images."""
         raise NotImplementedError  # each white-box attack defines its image parametrisation
 
-    def run(self, data: AttackData) -> AttackResult:
-        client = data.defense.client  # type: ignore[attr-defined]
+    def run(self, inputs: AttackInputs) -> Reconstructions:
+        client, target = inputs.client, inputs.target
+        if client is None or not isinstance(target, InputTarget):
+            raise CapabilityError(f"the {self.name} attack needs the white-box client.")
         device = next(client.parameters(), torch.empty(0)).device
-        seed_everything(data.seed)
-        image_size = data.x_train.shape[-1]
-        z_test = data.z_test[: data.invert_images]
+        seed_everything(inputs.seed)
+        image_size = target.image_size
+        z_test = inputs.z_test[: inputs.budget.invert_images]
         parts = []
         for start in range(0, len(z_test), self.config.batch_size):
             z = z_test[start : start + self.config.batch_size].to(device)
-            images, inputs, input_noise = self._parametrise(len(z), image_size, device)
+            images, fixed_input, input_noise = self._parametrise(len(z), image_size, device)
             parts.append(
                 invert(
                     client,
                     z,
                     images,
-                    inputs,
+                    fixed_input,
                     self.config,
-                    self.config.iterations or data.iterations,
+                    self.config.iterations or inputs.budget.iterations,
                     input_noise=input_noise,
-                    progress=data.progress,
+                    progress=inputs.progress,
                     desc=f"{self.name} attack",
-                    monitor=data.monitor if start == 0 else None,  # the first batch shows
+                    monitor=inputs.monitor if start == 0 else None,  # the first batch shows
                 ).cpu()
             )
-        return AttackResult(reconstructions=torch.cat(parts), params=self.params())
+        return Reconstructions(torch.cat(parts), self.params())
 
 
 @attacks.register("likelihood")

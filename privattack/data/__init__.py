@@ -2,15 +2,26 @@
 
 from privattack.data.images import ImageSet, Sample
 from privattack.data.sources import bundled_datasets, data_root, open_dataset
-from privattack.data.splits import SPLIT_NAMES, Splits, fingerprint, make_splits
+from privattack.data.splits import (
+    SPLIT_NAMES,
+    Split,
+    SplitSizes,
+    SuiteSplits,
+    draw_splits,
+    fingerprint,
+    make_splits,
+)
 
 __all__ = [
     "SPLIT_NAMES",
     "ImageSet",
     "Sample",
-    "Splits",
+    "Split",
+    "SplitSizes",
+    "SuiteSplits",
     "bundled_datasets",
     "data_root",
+    "draw_splits",
     "fingerprint",
     "make_splits",
     "open_dataset",

@@ -1,31 +1,32 @@
-"""Per-sample metrics (piq SSIM/PSNR, L1, accuracy) and bootstrap estimates of their means."""
+"""Per-sample metrics (piq SSIM/PSNR, L1, accuracy), bootstrap estimates of their means, and
+the table that says what each reported metric means."""
 
-from privattack.metrics.estimate import Estimate, MeanAccumulator, bootstrap
+from privattack.metrics.estimate import Estimate, bootstrap
 from privattack.metrics.functional import (
-    HIGHER_IS_BETTER,
-    IMAGE_METRICS,
     accuracy,
     balanced_accuracy,
     chance,
     correct,
-    image_metrics,
     l1,
     psnr,
     ssim,
 )
+from privattack.metrics.table import METRICS, UTILITY, Metric, metric, metrics_of, primary
 
 __all__ = [
-    "HIGHER_IS_BETTER",
-    "IMAGE_METRICS",
+    "METRICS",
+    "UTILITY",
     "Estimate",
-    "MeanAccumulator",
+    "Metric",
     "accuracy",
     "balanced_accuracy",
     "bootstrap",
     "chance",
     "correct",
-    "image_metrics",
     "l1",
+    "metric",
+    "metrics_of",
+    "primary",
     "psnr",
     "ssim",
 ]

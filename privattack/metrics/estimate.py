@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import torch
 from torch import Tensor
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -20,7 +20,18 @@ class Estimate:
     ci: tuple[float, float]
 
     def to_dict(self) -> dict[str, object]:
+        """``{"mean": ..., "ci": [low, high]}``, as in report.json."""
         return {"mean": self.mean, "ci": list(self.ci)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Estimate:
+        """The estimate written by ``to_dict``."""
+        low, high = data["ci"]
+        return cls(float(data["mean"]), (float(low), float(high)))
+
+    def shifted(self, offset: float) -> Estimate:
+        """The same estimate minus ``offset`` (e.g. accuracy over chance)."""
+        return Estimate(self.mean - offset, (self.ci[0] - offset, self.ci[1] - offset))
 
 
 def bootstrap(
@@ -52,22 +63,3 @@ def bootstrap(
     alpha = (1 - level) / 2
     low, high = np.quantile(draws, [alpha, 1 - alpha])
     return Estimate(point, (float(low), float(high)))
-
-
-class MeanAccumulator:
-    """Collects per-sample values batch by batch; ``compute`` gives the bootstrap Estimate."""
-
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-        self._values: list[Tensor] = []
-
-    def update(self, values: Tensor) -> None:
-        """Add a (B,) tensor of per-sample values."""
-        self._values.append(values.detach().flatten().cpu())
-
-    def compute(self) -> Estimate:
-        """Mean and interval of everything added since the last reset."""
-        return bootstrap(torch.cat(self._values), self.seed)
-
-    def reset(self) -> None:
-        self._values.clear()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-import piq
 import torch
 from torch import Tensor
 
@@ -36,6 +32,8 @@ def ssim(x_hat: Tensor, x: Tensor) -> Tensor:
         >>> torch.allclose(ssim(x, x), torch.ones(2))
         True
     """
+    import piq  # imports torchvision: loaded on first use, not with privattack
+
     x_hat, x = _pair(x_hat, x)
     return piq.ssim(
         x_hat,
@@ -56,6 +54,8 @@ def psnr(x_hat: Tensor, x: Tensor) -> Tensor:
         >>> round(psnr(x + 0.1, x).item(), 3)
         20.0
     """
+    import piq
+
     x_hat, x = _pair(x_hat, x)
     return piq.psnr(x_hat, x, data_range=1.0, reduction="none")
 
@@ -106,42 +106,11 @@ def chance(train_target: Tensor, test_target: Tensor) -> float:
     return (test_target == majority).float().mean().item()
 
 
-@dataclass(frozen=True)
-class ImageMetric:
-    """A per-image reconstruction metric and which direction means more leakage."""
-
-    name: str
-    fn: Callable[[Tensor, Tensor], Tensor]
-    higher_is_better: bool  # for the attacker: higher means more leakage
-
-
-IMAGE_METRICS: dict[str, ImageMetric] = {
-    "ssim": ImageMetric("ssim", ssim, higher_is_better=True),
-    "psnr": ImageMetric("psnr", psnr, higher_is_better=True),
-    "l1": ImageMetric("l1", l1, higher_is_better=False),
-}
-# Whether a higher value of each reported metric means more leakage (or more utility).
-HIGHER_IS_BETTER: dict[str, bool] = {
-    **{name: m.higher_is_better for name, m in IMAGE_METRICS.items()},
-    "accuracy": True,
-    "balanced_accuracy": True,
-    "advantage": True,
-}
-
-
-def image_metrics(x_hat: Tensor, x: Tensor) -> dict[str, Tensor]:
-    """Every reconstruction metric, per image: name -> (B,)."""
-    return {name: metric.fn(x_hat, x) for name, metric in IMAGE_METRICS.items()}
-
-
 __all__ = [
-    "HIGHER_IS_BETTER",
-    "IMAGE_METRICS",
     "accuracy",
     "balanced_accuracy",
     "chance",
     "correct",
-    "image_metrics",
     "l1",
     "psnr",
     "ssim",

@@ -1,0 +1,235 @@
+"""``evaluate``: the data flow, orchestrated.
+
+suite -> splits -> fit -> released z (``prepare``) -> utility (``utility``) -> each attack run on
+attack_train and scored on attack_test (``scoring``), tuned on an inner split of attack_train
+when trials are asked for (``tuning``) -> null baselines (``nulls``), worst case, the suite's
+verdicts -> a ``Report`` (written by ``render`` when ``out`` is given).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from privattack.attacks.base import Reconstructions
+from privattack.errors import UnknownNameError
+from privattack.manifest import manifest
+from privattack.metrics import primary
+from privattack.nulls import null_baselines
+from privattack.prepare import Prepared, prepare
+from privattack.protocol import Defense
+from privattack.registry import attacks as attack_registry
+from privattack.report import Leakage, Report, worst_case
+from privattack.run import RunContext
+from privattack.samples import grid_samples
+from privattack.scoring import score
+from privattack.suites import Suite
+from privattack.suites import load as load_suite
+from privattack.utility import measure_utility
+
+if TYPE_CHECKING:
+    import optuna
+
+
+@dataclasses.dataclass(frozen=True)
+class TuningOptions:
+    """How to tune: trials per attack (None: the scale's), where the studies live, and
+    Optuna's sampler and pruner (default: seeded TPE, median pruner unless ``prune`` is off)."""
+
+    trials: int | None = None
+    storage: str | optuna.storages.BaseStorage | None = None
+    study: str | None = None
+    sampler: optuna.samplers.BaseSampler | None = None
+    pruner: optuna.pruners.BasePruner | None = None
+    prune: bool = True
+
+
+def evaluate(
+    defense: Defense | str,
+    suite: Suite | str | Path,
+    *,
+    scale: str = "quick",
+    data_root: str | Path | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    attacks: Sequence[str] | None = None,
+    trials: int | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    study: str | None = None,
+    sampler: optuna.samplers.BaseSampler | None = None,
+    pruner: optuna.pruners.BasePruner | None = None,
+    prune: bool = True,
+    cache: bool = True,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> Report:
+    """Measure how much ``defense`` leaks on ``suite``, next to the utility it keeps.
+
+    Args:
+        defense: an object meeting the Defense protocol, or a registered name ("split", ...).
+        suite: a suite name ("celeba_input"), a path to a suite file, or a loaded Suite.
+        scale: "smoke" (seconds), "quick" (minutes on a CPU) or "paper" (a GPU).
+        data_root: folder holding ``cifar10/``, ``celeba/``, ...; default ``$PRIVATTACK_DATA``,
+            else the data bundled with privattack.
+        seed: feeds every random choice (splits, training, tuning, bootstrap).
+        device: where models train and run ("cpu", "cuda").
+        attacks: run only these of the suite's attacks (default: all of them).
+        trials: tuning trials per attack (default: the suite scale's ``trials``; 0: defaults
+            only). Tuning sees attack_train alone; the best parameters are refitted on all of
+            it and scored on attack_test, next to the defaults' score.
+        storage, study: keep each attack's study in ``storage`` (a URL such as
+            ``sqlite:///f.db`` or ``postgresql://...``, or an Optuna storage) under
+            ``{study}.{attack}``, so a rerun resumes it and ``privattack tune`` workers share it.
+        sampler, pruner: Optuna's own, used as given; ``prune=False`` turns the default
+            median pruner off.
+        cache: keep a defense fitted in this run, and what it released, in the fit cache
+            (``$PRIVATTACK_CACHE``), and reuse them when an identical run comes again.
+        out: a folder to write ``report.json``, ``report.html``, ``summary.md`` and
+            ``reconstructions.png`` into.
+        progress: show progress bars.
+
+    Returns:
+        The Report: ``report.utility``, ``report.leakage["decoder"].ssim``, ``report.worst_case``.
+    """
+    spec = load_suite(suite)
+    chosen = _chosen_attacks(spec, attacks)
+    _check_out(out)
+    prepared = prepare(
+        defense,
+        spec,
+        scale=scale,
+        data_root=data_root,
+        seed=seed,
+        device=device,
+        progress=progress,
+        cache=cache,
+    )
+    tuning = TuningOptions(trials, storage, study, sampler, pruner, prune)
+    return assess(prepared, chosen, tuning, RunContext(seed, device, progress), out)
+
+
+def evaluate_activations(
+    activations: Prepared | str | Path,
+    *,
+    data_root: str | Path | None = None,
+    device: str = "cpu",
+    attacks: Sequence[str] | None = None,
+    trials: int | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    study: str | None = None,
+    sampler: optuna.samplers.BaseSampler | None = None,
+    pruner: optuna.pruners.BasePruner | None = None,
+    prune: bool = True,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> Report:
+    """Attack an activation benchmark (a folder ``privattack.export`` wrote, or what
+    ``load_activations`` read from one) as ``evaluate`` attacks a live defense: the suite,
+    scale and seed are the benchmark's. Other arguments as for ``evaluate``."""
+    if not isinstance(activations, Prepared):
+        from privattack.activations import load_activations
+
+        activations = load_activations(activations, data_root=data_root)
+    chosen = _chosen_attacks(activations.suite, attacks)
+    _check_out(out)
+    tuning = TuningOptions(trials, storage, study, sampler, pruner, prune)
+    context = RunContext(activations.seed, device, progress)
+    return assess(activations, chosen, tuning, context, out)
+
+
+def _chosen_attacks(suite: Suite, attacks: Sequence[str] | None) -> list[str]:
+    chosen = list(suite.attacks) if attacks is None else list(attacks)
+    for name in chosen:
+        if name not in suite.attacks:
+            raise UnknownNameError(f"attack of suite {suite.name!r}", name, suite.attacks)
+    return chosen
+
+
+def _check_out(out: str | Path | None) -> None:
+    if out is not None:
+        from privattack.render import check_report_folder
+
+        check_report_folder(out)
+
+
+def assess(
+    prepared: Prepared,
+    chosen: Sequence[str],
+    tuning: TuningOptions,
+    context: RunContext,
+    out: str | Path | None = None,
+) -> Report:
+    """The second half of ``evaluate``: utility, every chosen attack, the report."""
+    context.seconds.update(prepared.seconds)
+    with context.phase("utility"):
+        utility, utility_source = measure_utility(prepared, context)
+    leakage: dict[str, Leakage] = {}
+    skipped: dict[str, str] = {}
+    reconstructions = {}
+    for name in chosen:
+        required = attack_registry.factory(name).requires
+        missing = [cap for cap in required if not getattr(prepared.caps, cap)]
+        if missing:
+            skipped[name] = f"the defense has no {' or '.join(missing)} capability"
+            continue
+        leakage[name], result = _attack(prepared, name, tuning, context)
+        if isinstance(result, Reconstructions):
+            reconstructions[name] = result.images
+    worst = worst_case(leakage, primary(prepared.target.kind))
+    params = {name: leak.params for name, leak in leakage.items()}
+    report = Report(
+        suite=prepared.suite.name,
+        suite_version=prepared.suite.version,
+        scale=prepared.scale,
+        seed=prepared.seed,
+        defense=prepared.defense_info,
+        data=prepared.data_info,
+        utility=utility,
+        utility_source=utility_source,
+        leakage=leakage,
+        null=null_baselines(prepared),
+        worst_case=worst,
+        skipped=skipped,
+        manifest=manifest(context, prepared.caps, prepared.cache),
+        thresholds=prepared.suite.thresholds,
+        samples=grid_samples(prepared.attack_test.images, reconstructions, params, worst),
+    )
+    if out is not None:
+        from privattack.render import write_report
+
+        write_report(report, out)
+    return report
+
+
+def _attack(
+    prepared: Prepared, name: str, tuning: TuningOptions, context: RunContext
+) -> tuple[Leakage, Any]:
+    """Run attack ``name`` with its defaults and, when tuning, with the best parameters too."""
+    inputs = prepared.attack_inputs(name, context)
+    with context.phase(f"attack:{name}"):
+        result = attack_registry.get(name).run(inputs)
+        scored = score(name, result, prepared, context)
+    trials = prepared.budget.trials if tuning.trials is None else tuning.trials
+    if trials == 0 and tuning.storage is None:
+        return scored, result
+    from privattack.tuning import tune
+
+    with context.phase(f"tune:{name}"):
+        tuned = tune(
+            prepared,
+            name,
+            context,
+            trials=trials,
+            storage=tuning.storage,
+            study=tuning.study,
+            sampler=tuning.sampler,
+            pruner=tuning.pruner,
+            prune=tuning.prune,
+        )
+        default = scored
+        if any(result.params.get(k) != v for k, v in tuned.best_params.items()):
+            result = attack_registry.get(name, **tuned.best_params).run(inputs)
+            scored = score(name, result, prepared, context)
+    return dataclasses.replace(scored, tuning=tuned, default=default.metrics), result

@@ -1,0 +1,21 @@
+"""Null baselines: what an attacker who ignores z scores, per metric (the majority class, the
+mean training image), so every leakage number is read against it."""
+
+from __future__ import annotations
+
+from privattack.metrics import UTILITY, metrics_of
+from privattack.prepare import Prepared
+
+
+def null_baselines(prepared: Prepared) -> dict[str, float]:
+    """``task_accuracy`` (the majority task class) and each of the target's metrics that has
+    a null baseline in the metrics table."""
+    task = prepared.task.task
+    train, test = prepared.attack_train, prepared.attack_test
+    nulls = {"task_accuracy": UTILITY.null(train.labels[task], test.labels[task])}  # type: ignore[misc]
+    target = prepared.target
+    secret_train, secret_test = target.secret(train), target.secret(test)
+    for m in metrics_of(target.kind):
+        if m.null is not None:
+            nulls[m.name] = m.null(secret_train, secret_test)
+    return nulls

@@ -1,0 +1,41 @@
+"""The summary table every renderer shows: one row for utility, one per attack and metric."""
+
+from __future__ import annotations
+
+from privattack.metrics import Estimate
+from privattack.report import Report
+
+Row = tuple[str, str, str, str, str]  # attack, metric, estimate, defaults' estimate, null
+
+
+def interval(estimate: Estimate) -> str:
+    """``mean [low, high]`` with three decimals."""
+    return f"{estimate.mean:.3f} [{estimate.ci[0]:.3f}, {estimate.ci[1]:.3f}]"
+
+
+def summary_rows(report: Report) -> list[Row]:
+    """(attack, metric, estimate with interval, the defaults' estimate when the attack was
+    tuned, null baseline) for the summary table."""
+    rows: list[Row] = [
+        (
+            f"utility ({report.utility_source})",
+            "accuracy",
+            interval(report.utility),
+            "-",
+            f"{report.null['task_accuracy']:.3f}",
+        )
+    ]
+    for attack, leakage in report.leakage.items():
+        for name, estimate in leakage.metrics.items():
+            null = report.null.get(name)
+            default = leakage.default.get(name)
+            rows.append(
+                (
+                    attack,
+                    name,
+                    interval(estimate),
+                    "-" if default is None else interval(default),
+                    "-" if null is None else f"{null:.3f}",
+                )
+            )
+    return rows

@@ -1,0 +1,212 @@
+"""The Suite: what a suite file declares, validated into frozen dataclasses.
+
+Every error names the file, the line and the key path, and lists the allowed keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+from privattack.config import Table
+from privattack.data.splits import SplitSizes
+from privattack.errors import SuiteError
+from privattack.searchspace import SearchParam
+from privattack.thresholds import NAMES as THRESHOLD_NAMES
+from privattack.thresholds import Threshold, read_thresholds
+
+Scale = Literal["smoke", "quick", "paper"]
+SCALES: tuple[Scale, ...] = ("smoke", "quick", "paper")
+DATASETS = ("cifar10", "celeba", "fairface", "utkface")
+TOP_KEYS = ("include", "version", "description", "data", "attacks", "gates", "scales")
+BUDGET_KEYS = (
+    "image_size",
+    "splits",
+    "defense_epochs",
+    "attack_epochs",
+    "batch_size",
+    "iterations",
+    "trials",
+    "official_splits",
+    "invert_images",
+)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """The data a suite runs on, the task the model serves and what must stay private."""
+
+    dataset: str
+    image_size: int
+    task: str
+    sensitive: str  # "input", or the name of a sensitive attribute label
+
+    @property
+    def is_input(self) -> bool:
+        """True when the image itself is the secret (reconstruction attacks)."""
+        return self.sensitive == "input"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels every image of the suite must carry: the task's, and the secret's."""
+        return (self.task,) if self.is_input else (self.task, self.sensitive)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Everything one scale fixes: image size, split sizes, epochs, iterations, trials."""
+
+    scale: Scale
+    image_size: int
+    splits: SplitSizes
+    defense_epochs: int
+    attack_epochs: int
+    batch_size: int
+    iterations: int
+    trials: int
+    official_splits: bool
+    invert_images: int | None  # test images the white-box attacks invert (None: all)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A parsed suite file; ``budget(scale)`` gives the settings of one scale.
+
+    ``content()`` is what it declares as plain TOML-shaped data (every ``include`` resolved,
+    every default filled in); ``digest`` hashes it, so two suites with the same name but another
+    budget or search space never pass for each other.
+    """
+
+    name: str
+    version: int
+    description: str
+    data: DataSpec
+    attacks: Mapping[str, Mapping[str, SearchParam]]
+    thresholds: tuple[Threshold, ...]
+    scales: Mapping[str, Budget] = field(repr=False)
+    file: str = ""
+
+    def content(self) -> dict[str, Any]:
+        """The suite as the data of a suite file without includes: ``parse_content`` of it
+        gives this suite back."""
+        return {
+            "version": self.version,
+            "description": self.description,
+            "data": asdict(self.data),
+            "attacks": {
+                attack: {knob: _param_content(p) for knob, p in space.items()}
+                for attack, space in self.attacks.items()
+            },
+            "gates": {t.name: t.limit for t in self.thresholds},
+            "scales": {name: _budget_content(b) for name, b in self.scales.items()},
+        }
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of ``content()`` (keys sorted): what the suite measures."""
+        text = json.dumps(self.content(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def budget(self, scale: str) -> Budget:
+        """The budget of ``scale`` ("smoke", "quick" or "paper")."""
+        if scale not in self.scales:
+            raise SuiteError(
+                self.file, "scales", f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}."
+            )
+        return self.scales[scale]
+
+
+def _param_content(param: SearchParam) -> dict[str, Any]:
+    if param.choices is not None:
+        return {"choices": list(param.choices)}
+    return {"low": param.low, "high": param.high, "log": param.log}
+
+
+def _budget_content(budget: Budget) -> dict[str, Any]:
+    content = {k: v for k, v in asdict(budget).items() if k != "scale" and v is not None}
+    content["splits"] = budget.splits.as_dict()
+    return content
+
+
+def _search_param(table: Table) -> SearchParam:
+    table.check_keys(("low", "high", "log", "choices"))
+    if "choices" in table.values:
+        choices = table.get("choices", list)
+        if not choices or len(table.values) > 1:
+            table.fail("'choices' must be a non-empty list and stand alone.")
+        return SearchParam(choices=tuple(choices))
+    low, high = table.number("low"), table.number("high")
+    if not low < high:
+        table.fail(f"`low < high` must hold, but got (low={low}, high={high}).")
+    log = table.get("log", bool, False)
+    if log and low <= 0:
+        table.fail(f"a log range needs low > 0, got {low}.")
+    return SearchParam(low=low, high=high, log=log)
+
+
+def _budget(table: Table, scale: Scale, image_size: int) -> Budget:
+    table.check_keys(BUDGET_KEYS)
+    splits = table.table("splits")
+    splits.check_keys([f.name for f in fields(SplitSizes)])
+    return Budget(
+        scale=scale,
+        image_size=table.positive("image_size", image_size, minimum=8),
+        splits=SplitSizes(
+            defense_train=splits.positive("defense_train", minimum=0),
+            attack_train=splits.positive("attack_train", minimum=2),
+            attack_test=splits.positive("attack_test", minimum=2),
+        ),
+        defense_epochs=table.positive("defense_epochs", 1),
+        attack_epochs=table.positive("attack_epochs", 1),
+        batch_size=table.positive("batch_size", 64),
+        iterations=table.positive("iterations", 100),
+        trials=table.positive("trials", 0, minimum=0),
+        official_splits=table.get("official_splits", bool, False),
+        invert_images=table.positive("invert_images", None),
+    )
+
+
+def parse_suite(
+    name: str, top: Table, attack_params: Mapping[str, tuple[str, ...]], file: str
+) -> Suite:
+    """Validate a suite's resolved TOML ``top``; ``attack_params`` names each attack's knobs."""
+    top.check_keys(TOP_KEYS)
+    data = top.table("data")
+    data.check_keys(("dataset", "image_size", "task", "sensitive"))
+    dataset = data.get("dataset", str)
+    if dataset not in DATASETS:
+        data.fail(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}.", "dataset")
+    spec = DataSpec(
+        dataset,
+        data.positive("image_size", minimum=8),
+        data.get("task", str),
+        data.get("sensitive", str),
+    )
+
+    attacks_table = top.table("attacks")
+    attacks_table.check_keys(tuple(attack_params))
+    attacks = {}
+    for attack in attacks_table.values:
+        space = attacks_table.table(attack)
+        space.check_keys(attack_params[attack])
+        attacks[attack] = {knob: _search_param(space.table(knob)) for knob in space.values}
+    if not attacks:
+        attacks_table.fail("a suite must name at least one attack.")
+
+    gates = top.table("gates", {})
+    gates.check_keys(THRESHOLD_NAMES)
+    scales = top.table("scales")
+    scales.check_keys(SCALES)
+    return Suite(
+        name=name,
+        version=top.positive("version"),
+        description=top.get("description", str),
+        data=spec,
+        attacks=attacks,
+        thresholds=read_thresholds(gates, gates.values),
+        scales={s: _budget(scales.table(s), s, spec.image_size) for s in SCALES},
+        file=file,
+    )

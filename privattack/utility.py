@@ -1,0 +1,45 @@
+"""Utility: task accuracy on attack_test, from the server's own logits or, for a defense without
+``predict``, from a probe trained on attack_train's released activations."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+
+from privattack.attacks.attribute import classifier_head
+from privattack.metrics import UTILITY, Estimate
+from privattack.prepare import Prepared
+from privattack.release import RELEASE_BATCH
+from privattack.run import RunContext
+from privattack.training import predict_batched, seed_everything, train_supervised
+
+PROBE_LR = 1e-3
+
+
+def measure_utility(prepared: Prepared, context: RunContext) -> tuple[Estimate, str]:
+    """(task accuracy with its interval, "server" or "probe")."""
+    task = prepared.task.task
+    y_train = prepared.attack_train.labels[task]
+    y_test = prepared.attack_test.labels[task]
+    released = prepared.released
+    if released.server_logits is not None:
+        logits, source = released.server_logits, "server"
+    else:
+        seed = context.seed_for("probe")
+        seed_everything(seed)
+        probe = classifier_head(tuple(released.train.shape[1:]), prepared.task.num_classes)
+        train_supervised(
+            probe,
+            released.train,
+            y_train,
+            F.cross_entropy,
+            epochs=prepared.budget.attack_epochs,
+            batch_size=prepared.budget.batch_size,
+            lr=PROBE_LR,
+            seed=seed,
+            device=context.device,
+            progress=context.progress,
+            desc="utility probe",
+        )
+        logits = predict_batched(probe, released.test, RELEASE_BATCH, context.device)
+        source = "probe"
+    return UTILITY.estimate(logits, y_test, y_train, context.seed_for("ci")), source

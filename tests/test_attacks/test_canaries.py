@@ -1,0 +1,87 @@
+"""Every attack succeeds against the undefended split and fails against a noise encoder.
+
+Real data: the FairFace faces bundled with privattack, and the CIFAR-10 subset bundled with it
+(or the shared copy when PRIVATTACK_DATA points there), at smoke scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from helpers import NoiseEncoder
+
+import privattack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def undefended_faces(reference_run: Callable[[str], privattack.Report]) -> privattack.Report:
+    """The undefended split on the bundled FairFace faces at smoke scale, every attack (the
+    reference run: DISCO's real-face test and the reference test read the same report)."""
+    return reference_run("split_fairface_input")
+
+
+@pytest.fixture(scope="module")
+def noise_faces() -> privattack.Report:
+    return privattack.evaluate(NoiseEncoder(), "fairface_input", scale="smoke", progress=False)
+
+
+def test_decoder_reconstructs_undefended_faces(undefended_faces: privattack.Report) -> None:
+    report = undefended_faces
+    decoder = report.leakage["decoder"]
+    assert decoder.ssim.ci[0] > report.null["ssim"] + 0.2
+    assert decoder.psnr.mean > report.null["psnr"] + 4
+    assert decoder.l1.mean < report.null["l1"] * 0.6
+
+
+def test_decoder_fails_against_noise(noise_faces: privattack.Report) -> None:
+    assert noise_faces.leakage["decoder"].ssim.mean < noise_faces.null["ssim"] + 0.05
+    assert noise_faces.leakage["decoder"].psnr.mean < noise_faces.null["psnr"] + 1.0
+    assert noise_faces.utility_source == "probe"  # no predict: a probe measures utility
+
+
+@pytest.mark.parametrize("attack", ["likelihood", "inversion"])
+def test_white_box_attacks_reconstruct_undefended_faces(
+    undefended_faces: privattack.Report, attack: str
+) -> None:
+    leakage = undefended_faces.leakage[attack]
+    assert leakage.extra["n"] == 8  # the smoke budget inverts 8 test images
+    assert leakage.ssim.mean > undefended_faces.null["ssim"] + 0.1
+    assert leakage.psnr.mean > undefended_faces.null["psnr"] + 2
+
+
+@pytest.mark.parametrize("attack", ["likelihood", "inversion"])
+def test_white_box_attacks_fail_against_noise(noise_faces: privattack.Report, attack: str) -> None:
+    assert noise_faces.leakage[attack].ssim.mean < noise_faces.null["ssim"] + 0.05
+
+
+def test_white_box_attacks_are_skipped_without_a_client() -> None:
+    defense = privattack.adapters.blackbox(lambda x: x.mean(1, keepdim=True))
+    report = privattack.evaluate(
+        defense, "cifar10_input", scale="smoke", progress=False, attacks=["likelihood", "inversion"]
+    )
+    assert report.leakage == {}
+    assert report.skipped == {
+        "likelihood": "the defense has no client capability",
+        "inversion": "the defense has no client capability",
+    }
+
+
+@pytest.fixture(scope="module")
+def undefended_cifar() -> privattack.Report:
+    return privattack.evaluate("split", "cifar10_attribute", scale="smoke", progress=False)
+
+
+def test_attribute_attack_beats_chance_undefended(undefended_cifar: privattack.Report) -> None:
+    attribute = undefended_cifar.leakage["attribute"]
+    assert attribute.advantage.ci[0] > 0.05
+    assert attribute.balanced_accuracy.mean > 0.65
+
+
+def test_attribute_attack_sits_at_chance_against_noise() -> None:
+    report = privattack.evaluate(NoiseEncoder(), "cifar10_attribute", scale="smoke", progress=False)
+    attribute = report.leakage["attribute"]
+    assert attribute.accuracy.mean <= attribute.extra["chance"] + 0.05
+    assert attribute.balanced_accuracy.mean < 0.58
