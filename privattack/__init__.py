@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from privattack.errors import (
+    ArgumentError,
     CapabilityError,
     ConfigError,
     DataError,
@@ -89,6 +90,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ArgumentError",
     "Capabilities",
     "CapabilityError",
     "ConfigError",

@@ -16,7 +16,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,12 +29,13 @@ from privattack.config import Source
 from privattack.data import Split, fingerprint, open_dataset
 from privattack.data.splits import SPLIT_NAMES
 from privattack.errors import DataError, NonFiniteError, SuiteError
-from privattack.files import replace_folder, sha256_of
+from privattack.files import contained, replace_folder, sha256_of
 from privattack.prepare import Prepared, prepare, target_of
 from privattack.protocol import Capabilities, Defense, Task, TileLayout
 from privattack.registry import defenses
 from privattack.release import Released, in_memory_format, memory_format_of
 from privattack.suites import Suite, parse_content
+from privattack.validate import run_arguments, writable_folder
 
 FORMAT = "privattack-activations"
 FORMAT_VERSION = 2
@@ -100,9 +101,7 @@ def _write_split(
 def check_benchmark_folder(out: str | Path) -> Path:
     """``out`` as a folder a benchmark may be written to (new, or an earlier benchmark), checked
     before any work: the export replaces the folder whole."""
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise DataError(f"{folder}: exists and is not a folder; give a folder for the benchmark.")
+    folder = writable_folder(out, "out", "export")
     if folder.is_dir():
         ours = re.compile(rf"({MANIFEST}|{CLIENT_FILE}|attack_(train|test)-\d{{5}}\.safetensors)")
         foreign = sorted(p.name for p in folder.iterdir() if not ours.fullmatch(p.name))
@@ -180,6 +179,10 @@ def export(
     ``images=True`` stores the images too (uint8), so the benchmark needs no data set to be
     attacked; otherwise ``load_activations`` reads them from the data root by id.
     """
+    run_arguments(
+        "export", scale=scale, data_root=data_root, seed=seed, device=device, images=images,
+        progress=progress, cache=cache,
+    )  # fmt: skip
     check_benchmark_folder(out)
     prepared = prepare(
         defense,
@@ -214,18 +217,8 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _inside(folder: Path, name: Any) -> Path:
-    """``folder / name`` for a plain file name; anything that could point elsewhere is refused."""
-    if not isinstance(name, str) or PurePath(name).name != name or name in ("", ".", ".."):
-        raise DataError(
-            f"{folder / MANIFEST}: names the file {name!r}, which is not a plain "
-            "file name inside the benchmark folder; refusing to read it."
-        )
-    return folder / name
-
-
 def _verified(folder: Path, entry: dict[str, Any]) -> Path:
-    path = _inside(folder, entry["file"])
+    path = contained(folder, entry["file"], str(folder / MANIFEST))
     if not path.is_file():
         raise DataError(f"{path}: missing; the manifest lists it.")
     if sha256_of(path) != entry["sha256"]:

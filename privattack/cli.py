@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,8 +81,8 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from privattack import defenses
     from privattack.evaluation import evaluate, evaluate_activations
+    from privattack.registry import defenses
 
     tuning = {
         "device": args.device,
@@ -128,14 +129,14 @@ def _storage(args: argparse.Namespace) -> Any:
     journal file storage (the same two options as Optuna's own command line)."""
     if args.storage is None or args.storage_class is None:
         return args.storage
-    import optuna
+    from privattack.tuning import journal_storage
 
-    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(args.storage))
+    return journal_storage(args.storage)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from privattack import defenses
     from privattack.activations import export
+    from privattack.registry import defenses
 
     manifest = export(
         defenses.get(args.defense, **dict(args.defense_param)),
@@ -152,30 +153,55 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from privattack import defenses
+    from privattack import validate
     from privattack.prepare import prepare
+    from privattack.registry import defenses
     from privattack.run import RunContext
-    from privattack.tuning import default_sampler, tune, worker_seed
+    from privattack.suites import load
+    from privattack.tuning import (
+        check_stored_studies,
+        default_sampler,
+        study_setup,
+        tune,
+        worker_seed,
+    )
+    from privattack.validate import run_arguments
 
     where = _where(args)
+    suite = load(args.suite)
+    attacks = args.attack or list(suite.attacks)
+    storage = _storage(args)
+    run_arguments("privattack tune", **where, device=args.device, attacks=attacks)
+    validate.integer(args.trials, "--trials", "privattack tune", optional=True)
+    seed = where.get("seed", 0)
+
+    def check(info: dict[str, Any], fingerprints: dict[str, str]) -> None:
+        train = fingerprints["attack_train"]
+        setups = {
+            a: study_setup(suite, where.get("scale", "quick"), seed, info, train, a)
+            for a in attacks
+        }
+        check_stored_studies(storage, args.study, setups)
+
     prepared = prepare(
         defenses.get(args.defense, **dict(args.defense_param)),
-        args.suite,
+        suite,
         **where,
         device=args.device,
         progress=not args.quiet,
         cache=not args.no_cache,
+        before_fit=check,
     )
     context = RunContext(prepared.seed, args.device, not args.quiet)
     trials = prepared.budget.trials if args.trials is None else args.trials
     rows = [["attack", "trials", "pruned", "best (validation)", "default", "best parameters"]]
-    for attack in args.attack or list(prepared.suite.attacks):
+    for attack in attacks:
         tuned = tune(
             prepared,
             attack,
             context,
             trials=trials,
-            storage=_storage(args),
+            storage=storage,
             study=args.study,
             sampler=default_sampler(worker_seed(prepared.seed), trials),
             prune=not args.no_prune,
@@ -202,13 +228,21 @@ def _tune(args: argparse.Namespace) -> int:
 def _gate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from privattack.gates import load_gates, run_gates
+    from privattack.files import write_atomic
+    from privattack.gates import junit_xml, load_gates, run_gates
+    from privattack.validate import writable_folder
 
     path = args.file or (
         "privattack.toml" if Path("privattack.toml").is_file() else "pyproject.toml"
     )
     sys.path.insert(0, str(Path.cwd()))  # so `module:factory` finds the user's code
-    gates, out = load_gates(path), Path(args.out)
+    out = writable_folder(args.out, "--out", "privattack gate")
+    try:
+        gates = load_gates(path)
+    except PrivattackError as error:  # CI still gets its junit.xml, with the error in it
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "junit.xml", junit_xml([], {str(path): str(error)}, 0.0).encode())
+        raise
     run = run_gates(gates, out, args.data_root, progress=not args.quiet)
     for gate, first in run.shared.items():
         print(f"gate {gate}: the same evaluation as gate {first}, not rerun")
@@ -230,7 +264,10 @@ def _diff(args: argparse.Namespace) -> int:
     from privattack.diff import diff
     from privattack.report import Report
 
-    lines, regressed = diff(Report.load(args.old), Report.load(args.new))
+    lines, regressed = diff(
+        Report.load(args.old), Report.load(args.new), allow_different=args.allow_different
+    )
+    print(f"old: {args.old}\nnew: {args.new}")
     print("\n".join(lines))
     return 1 if regressed else 0
 
@@ -288,7 +325,12 @@ def _tuning_arguments(parser: argparse.ArgumentParser, storage_required: bool) -
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``privattack`` command."""
-    parser = argparse.ArgumentParser(prog="privattack", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="privattack",
+        description=__doc__,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     suites = sub.add_parser("suites", help="list the suites and whether their data is there")
@@ -338,20 +380,42 @@ def build_parser() -> argparse.ArgumentParser:
     gate.set_defaults(run=_gate)
 
     compare = sub.add_parser("diff", help="compare two report.json files; exit 1 on regression")
-    compare.add_argument("old")
-    compare.add_argument("new")
+    compare.add_argument("old", help="the earlier report.json (or its folder)")
+    compare.add_argument("new", help="the later report.json (or its folder)")
+    compare.add_argument(
+        "--allow-different",
+        action="store_true",
+        help="compare reports of different suites, scales or data (refused otherwise)",
+    )
     compare.set_defaults(run=_diff)
     return parser
 
 
+EXIT_CODES = """exit status: 0 success; 1 a gate failed or diff found a regression; 2 an error in
+the input or configuration (the message says what and what to do); 3 an internal error (a bug
+in privattack: the traceback, to report)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; errors privattack raises on purpose exit 2 with their message."""
+    """Run the command and return its exit status (``EXIT_CODES``)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
     except PrivattackError as error:
         print(f"privattack: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("privattack: interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print(
+            "privattack: internal error: this is a bug in privattack, not in your input. "
+            "Please report it to privattack's maintainers with the traceback above and the "
+            "command that ran.",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":

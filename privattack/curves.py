@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from privattack.errors import ArgumentError
 from privattack.evaluation import evaluate
 from privattack.protocol import Defense
 from privattack.registry import defenses
@@ -45,6 +46,10 @@ def sweep(
         >>> [(r.defense["params"]["ratio"], r.utility.mean) for r in reports]   # doctest: +SKIP
     """
     out = evaluate_args.pop("out", None)
+    if not isinstance(knob, str) or not knob:
+        raise ArgumentError(f"sweep's 'knob' must be a parameter name. Got {knob!r}.")
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise ArgumentError(f"sweep's 'values' must be a non-empty list. Got {values!r}.")
     build = _factory(defense, knob)
     first = build(values[0])
     if knob not in getattr(first, "steerable", ()):

@@ -9,10 +9,11 @@ verdicts -> a ``Report`` (written by ``render`` when ``out`` is given).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from privattack import validate
 from privattack.attacks.base import Reconstructions
 from privattack.errors import UnknownNameError
 from privattack.manifest import manifest
@@ -28,6 +29,7 @@ from privattack.scoring import score
 from privattack.suites import Suite
 from privattack.suites import load as load_suite
 from privattack.utility import measure_utility
+from privattack.validate import run_arguments
 
 if TYPE_CHECKING:
     import optuna
@@ -93,7 +95,14 @@ def evaluate(
     Returns:
         The Report: ``report.utility``, ``report.leakage["decoder"].ssim``, ``report.worst_case``.
     """
+    run_arguments(
+        "evaluate", scale=scale, data_root=data_root, seed=seed, device=device, attacks=attacks,
+        trials=trials, prune=prune, cache=cache, progress=progress,
+    )  # fmt: skip
+    tuning = TuningOptions(trials, storage, study, sampler, pruner, prune)
+    validate.tuning(storage, study, sampler, pruner, "evaluate")
     spec = load_suite(suite)
+    spec.budget(scale)
     chosen = _chosen_attacks(spec, attacks)
     _check_out(out)
     prepared = prepare(
@@ -105,8 +114,8 @@ def evaluate(
         device=device,
         progress=progress,
         cache=cache,
+        before_fit=_study_check(spec, scale, seed, chosen, tuning),
     )
-    tuning = TuningOptions(trials, storage, study, sampler, pruner, prune)
     return assess(prepared, chosen, tuning, RunContext(seed, device, progress), out)
 
 
@@ -128,13 +137,23 @@ def evaluate_activations(
     """Attack an activation benchmark (a folder ``privattack.export`` wrote, or what
     ``load_activations`` read from one) as ``evaluate`` attacks a live defense: the suite,
     scale and seed are the benchmark's. Other arguments as for ``evaluate``."""
+    run_arguments(
+        "evaluate_activations", data_root=data_root, device=device, attacks=attacks,
+        trials=trials, prune=prune, progress=progress,
+    )  # fmt: skip
+    validate.tuning(storage, study, sampler, pruner, "evaluate_activations")
     if not isinstance(activations, Prepared):
         from privattack.activations import load_activations
 
+        validate.path(activations, "activations", "evaluate_activations", optional=False)
         activations = load_activations(activations, data_root=data_root)
     chosen = _chosen_attacks(activations.suite, attacks)
     _check_out(out)
     tuning = TuningOptions(trials, storage, study, sampler, pruner, prune)
+    fingerprints = activations.data_info["fingerprints"]
+    check = _study_check(activations.suite, activations.scale, activations.seed, chosen, tuning)
+    if check is not None:
+        check(activations.defense_info, fingerprints)
     context = RunContext(activations.seed, device, progress)
     return assess(activations, chosen, tuning, context, out)
 
@@ -145,6 +164,24 @@ def _chosen_attacks(suite: Suite, attacks: Sequence[str] | None) -> list[str]:
         if name not in suite.attacks:
             raise UnknownNameError(f"attack of suite {suite.name!r}", name, suite.attacks)
     return chosen
+
+
+def _study_check(
+    suite: Suite, scale: str, seed: int, chosen: Sequence[str], tuning: TuningOptions
+) -> Callable[[dict[str, Any], dict[str, str]], None] | None:
+    """With stored studies: a check, once the splits are drawn, that each is this setup's."""
+    if tuning.storage is None or tuning.study is None:
+        return None
+    storage, study = tuning.storage, tuning.study
+
+    def check(defense_info: dict[str, Any], fingerprints: dict[str, str]) -> None:
+        from privattack.tuning import check_stored_studies, study_setup
+
+        train = fingerprints["attack_train"]
+        setups = {a: study_setup(suite, scale, seed, defense_info, train, a) for a in chosen}
+        check_stored_studies(storage, study, setups)
+
+    return check
 
 
 def _check_out(out: str | Path | None) -> None:

@@ -9,7 +9,9 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
+
+from privattack.errors import DataError
 
 PARTIAL = ".partial-"  # prefix of temporaries: never read, removed by the next writer
 
@@ -32,6 +34,20 @@ def write_atomic(path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` through a temporary file and a rename."""
     with atomic_path(path) as temporary:
         temporary.write_bytes(payload)
+
+
+def contained(folder: Path, name: object, named_in: str) -> Path:
+    """``folder / name`` for a relative ``name`` that stays inside ``folder`` (no "..", not
+    absolute); ``named_in`` (the file that names it) is refused otherwise."""
+    if not isinstance(name, str) or not name:
+        raise DataError(f"{named_in}: names the file {name!r}, which is not a file name.")
+    parts = PurePath(name).parts
+    if PurePath(name).is_absolute() or ".." in parts or name.startswith(("/", "\\")):
+        raise DataError(
+            f"{named_in}: names the file {name!r}, which lies outside {folder}; refusing to "
+            "read it."
+        )
+    return folder / name
 
 
 def sha256_of(path: Path) -> str:

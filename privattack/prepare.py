@@ -8,6 +8,7 @@ without the defense's code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from privattack.protocol import (
     capabilities,
 )
 from privattack.registry import defenses as defense_registry
-from privattack.release import Released, release
+from privattack.release import Released, call_defense, release
 from privattack.run import RunContext
 from privattack.suites import Budget, Suite
 from privattack.suites import load as load_suite
@@ -127,7 +128,9 @@ def _fit(
             f"{label} trains (it has fit) but scale {budget.scale!r} of suite "
             f"{suite.name!r} gives defense_train no images."
         )
-    defense.fit(  # type: ignore[attr-defined]
+    call_defense(
+        defense,
+        "fit",
         task,
         LabelledImages(train.images, train.labels),
         TrainingBudget(
@@ -168,10 +171,12 @@ def prepare(
     device: str = "cpu",
     progress: bool = True,
     cache: bool = True,
+    before_fit: Callable[[dict[str, Any], dict[str, str]], None] | None = None,
 ) -> Prepared:
     """Draw the splits, fit the defense on defense_train and release both attack splits.
 
-    Arguments as for ``privattack.evaluate``.
+    Arguments as for ``privattack.evaluate``; ``before_fit(defense_info, fingerprints)`` runs
+    once the splits are drawn and before anything trains (the last cheap moment to refuse).
     """
     context = RunContext(seed, device, progress)
     spec = load_suite(suite)
@@ -191,6 +196,8 @@ def prepare(
             budget.official_splits,
         )
     task = task_of(spec, dataset, budget.image_size)
+    if before_fit is not None:
+        before_fit(info, drawn.fingerprints())
     fits_now = caps.fit and not getattr(defense_obj, "fitted", False)
     info["fit"] = (
         "none" if not caps.fit else FITTED_NOW if fits_now else "before this run (reused as given)"
@@ -235,6 +242,7 @@ def prepare(
                 drawn.attack_test.images,
                 label,
                 context.seed_for("release"),
+                task.num_classes,
                 device,
             )
         if status == "miss":

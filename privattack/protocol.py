@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import torch
 from torch import Tensor, nn
 
-from privattack.errors import CapabilityError, NonFiniteError, ShapeError
+from privattack.errors import CapabilityError, DefenseError, NonFiniteError, ShapeError
 
 
 @runtime_checkable
@@ -115,6 +115,12 @@ def capabilities(defense: object) -> Capabilities:
         client = getattr(defense, "client", None)
     except CapabilityError:  # e.g. a model that only exists after fit
         client = None
+    stochastic = getattr(defense, "stochastic", False)
+    if not isinstance(stochastic, bool):
+        raise DefenseError(
+            f"{type(defense).__name__}.stochastic must be True or False, got {stochastic!r}; "
+            "privattack checks that a defense not declared stochastic releases one answer."
+        )
     return Capabilities(
         fit=callable(getattr(defense, "fit", None)),
         client=isinstance(client, nn.Module),
@@ -122,7 +128,7 @@ def capabilities(defense: object) -> Capabilities:
         state_dict=callable(getattr(defense, "state_dict", None))
         and callable(getattr(defense, "load_state_dict", None)),
         layout=getattr(defense, "layout", None) is not None,
-        stochastic=bool(getattr(defense, "stochastic", False)),
+        stochastic=stochastic,
     )
 
 

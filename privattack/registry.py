@@ -1,11 +1,17 @@
-"""One registry class for defenses and attacks: built-ins and entry points come in by one door."""
+"""One registry class for defenses and attacks: built-ins and entry points come in by one door.
+
+Names are known before anything is imported: a built-in name maps to the module that defines
+it, a third-party name to its entry point, and either is imported on first lookup (as
+lm-evaluation-harness's lazy registry entries are), so ``privattack.defenses.get("disco")``
+imports DISCO alone and an unknown name is reported without importing any of them.
+"""
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
-from importlib.metadata import entry_points
+from collections.abc import Callable, Mapping
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, TypeVar
 
 from privattack.errors import PrivattackError, UnknownNameError
@@ -24,24 +30,34 @@ def _origin(factory: Callable[..., Any]) -> str:
 
 
 class Registry(Generic[T]):
-    """Maps names to factories; loads ``builtins`` modules and the entry-point ``group`` once."""
+    """Maps names to factories. ``builtins`` maps each built-in name to the module that
+    registers it (``aliases``: other names of built-ins); entry points of ``group`` name the
+    modules of third-party entries."""
 
-    def __init__(self, kind: str, group: str, builtins: tuple[str, ...] = ()) -> None:
-        self.kind, self.group, self._builtins = kind, group, builtins
+    def __init__(
+        self,
+        kind: str,
+        group: str,
+        builtins: Mapping[str, str] | None = None,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        self.kind, self.group = kind, group
+        self._builtins = dict(builtins or {})
         self._factories: dict[str, Callable[..., T]] = {}
-        self._aliases: dict[str, str] = {}
-        self._loaded = False
+        self._aliases: dict[str, str] = dict(aliases or {})
+        self._entry_points: dict[str, EntryPoint] | None = None
 
     def register(self, name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[F], F]:
         """Decorator registering a factory (a class or function) under ``name``."""
 
         def add(factory: F) -> F:
             for key in (name, *aliases):
-                if key in self._factories or key in self._aliases:
-                    existing = self._factories.get(key) or self._factories[self._aliases[key]]
+                taken = key in self._factories or self._aliases.get(key, name) != name
+                if taken:
+                    existing = self._factories.get(key) or self._factories.get(self._aliases[key])
+                    by = _origin(existing) if existing else f"privattack ({self._aliases[key]!r})"
                     raise RegistryError(
-                        f"{self.kind} {key!r} is already registered by {_origin(existing)}; "
-                        "choose another name."
+                        f"{self.kind} {key!r} is already registered by {by}; choose another name."
                     )
             self._factories[name] = factory
             self._aliases.update({alias: name for alias in aliases})
@@ -55,18 +71,24 @@ class Registry(Generic[T]):
         del self._factories[name]
         self._aliases = {a: n for a, n in self._aliases.items() if n != name}
 
-    def _load_plugins(self) -> None:
-        if self._loaded:
+    def _plugins(self) -> dict[str, EntryPoint]:
+        if self._entry_points is None:
+            self._entry_points = {e.name: e for e in entry_points(group=self.group)}
+        return self._entry_points
+
+    def _import(self, name: str) -> None:
+        """Import what registers ``name``, when it is not registered yet."""
+        name = self._aliases.get(name, name)
+        if name in self._factories:
             return
-        self._loaded = True
-        for module in self._builtins:
-            importlib.import_module(module)
-        for entry in entry_points(group=self.group):
-            entry.load()
+        if name in self._builtins:
+            importlib.import_module(self._builtins[name])
+        elif name in self._plugins():
+            self._plugins()[name].load()
 
     def canonical(self, name: str) -> str:
         """The registered name behind ``name`` (resolving aliases); unknown names raise."""
-        self._load_plugins()
+        self._import(name)
         name = self._aliases.get(name, name)
         if name not in self._factories:
             raise UnknownNameError(
@@ -98,40 +120,45 @@ class Registry(Generic[T]):
 
     def name_of(self, obj: object) -> str | None:
         """The name whose factory is the class of ``obj``, or None (not a registered class)."""
-        self._load_plugins()
         return next((n for n, f in self._factories.items() if type(obj) is f), None)
 
     def names(self) -> list[str]:
-        """Registered names (without aliases), sorted."""
-        self._load_plugins()
-        return sorted(self._factories)
+        """Every name that can be looked up (aliases left out), sorted; nothing is imported."""
+        return sorted({*self._builtins, *self._plugins(), *self._factories})
 
     def __contains__(self, name: object) -> bool:
-        self._load_plugins()
-        return name in self._factories or name in self._aliases
+        if not isinstance(name, str):
+            return False
+        known = (self._factories, self._aliases, self._builtins, self._plugins())
+        return any(name in names for names in known)
 
+
+_DEFENSES = "privattack.defenses"
+_ATTACKS = "privattack.attacks"
 
 # The two registries. Built-ins are named by module so the core never imports them directly.
 defenses: Registry[Any] = Registry(
     "defense",
     "privattack.defenses",
-    builtins=(
-        "privattack.defenses.split",
-        "privattack.defenses.disco",
-        "privattack.defenses.pruning",
-        "privattack.defenses.noise",
-        "privattack.defenses.adversarial",
-        "privattack.defenses.maxentropy",
-        "privattack.defenses.nopeek",
-        "privattack.defenses.shredder",
-    ),
+    builtins={
+        "split": f"{_DEFENSES}.split",
+        "disco": f"{_DEFENSES}.disco",
+        "pruning": f"{_DEFENSES}.pruning",
+        "noise": f"{_DEFENSES}.noise",
+        "adversarial": f"{_DEFENSES}.adversarial",
+        "maxentropy": f"{_DEFENSES}.maxentropy",
+        "nopeek": f"{_DEFENSES}.nopeek",
+        "shredder": f"{_DEFENSES}.shredder",
+    },
+    aliases={"traditional": "split"},
 )
 attacks: Registry[Any] = Registry(
     "attack",
     "privattack.attacks",
-    builtins=(
-        "privattack.attacks.decoder",
-        "privattack.attacks.attribute",
-        "privattack.attacks.likelihood",
-    ),
+    builtins={
+        "decoder": f"{_ATTACKS}.decoder",
+        "attribute": f"{_ATTACKS}.attribute",
+        "likelihood": f"{_ATTACKS}.likelihood",
+        "inversion": f"{_ATTACKS}.likelihood",
+    },
 )

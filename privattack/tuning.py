@@ -18,6 +18,7 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from privattack.registry import attacks as attack_registry
 from privattack.report import Tuning
 from privattack.run import RunContext
 from privattack.searchspace import SearchParam
+from privattack.suites import Suite
 from privattack.targets import InputTarget, Target
 
 VALIDATION_FRACTION = 0.2
@@ -141,19 +143,63 @@ def storage_label(storage: Storage) -> str:
         return storage
 
 
-def study_setup(prepared: Prepared, attack: str) -> dict[str, Any]:
-    """What a stored study is tied to: a study made for another setup is refused."""
+def study_setup(
+    suite: Suite,
+    scale: str,
+    seed: int,
+    defense_info: Mapping[str, Any],
+    attack_train: str,
+    attack: str,
+) -> dict[str, Any]:
+    """What a stored study is tied to (``attack_train``: that split's fingerprint): a study
+    made for another setup is refused."""
     setup = {
-        "suite": prepared.suite.name,
-        "suite_version": prepared.suite.version,
-        "suite_digest": prepared.suite.digest,
-        "scale": prepared.scale,
-        "seed": prepared.seed,
-        "defense": {k: prepared.defense_info.get(k) for k in ("name", "params")},
-        "attack_train": prepared.attack_train.fingerprint,
+        "suite": suite.name,
+        "suite_version": suite.version,
+        "suite_digest": suite.digest,
+        "scale": scale,
+        "seed": seed,
+        "defense": {k: defense_info.get(k) for k in ("name", "params")},
+        "attack_train": attack_train,
         "attack": attack,
     }
     return json_ready(setup)
+
+
+def _setup_of(prepared: Prepared, attack: str) -> dict[str, Any]:
+    return study_setup(
+        prepared.suite,
+        prepared.scale,
+        prepared.seed,
+        prepared.defense_info,
+        prepared.attack_train.fingerprint,
+        attack,
+    )
+
+
+def _refuse_other_setup(name: str | None, found: Any, setup: Mapping[str, Any]) -> None:
+    if found == dict(setup):
+        return
+    differ = sorted(k for k in {*found, *setup} if found.get(k) != setup.get(k))
+    raise TuningError(
+        f"study {name!r} was made for another setup (it differs in {', '.join(differ)}: "
+        f"study {[found.get(k) for k in differ]}, this run {[setup.get(k) for k in differ]}); "
+        "use another --study name."
+    )
+
+
+def check_stored_studies(
+    storage: Storage, study: str, setups: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Refuse, before any training, a stored study ``{study}.{attack}`` made for another setup
+    (``setups``: attack -> its setup); studies not made yet are fine."""
+    opened = open_storage(storage)
+    assert opened is not None  # a storage was given
+    existing = {s.study_name: s for s in opened.get_all_studies()}
+    for attack, setup in setups.items():
+        name = f"{study}.{attack}"
+        if name in existing and SETUP_KEY in existing[name].user_attrs:
+            _refuse_other_setup(name, existing[name].user_attrs[SETUP_KEY], setup)
 
 
 def json_ready(value: Any) -> Any:
@@ -181,13 +227,8 @@ def _open_study(
         raise TuningError(f"study {name!r} was not made by privattack; choose another name.")
     if found is None:
         study.set_user_attr(SETUP_KEY, dict(setup))
-    elif found != dict(setup):
-        differ = sorted(k for k in {*found, *setup} if found.get(k) != setup.get(k))
-        raise TuningError(
-            f"study {name!r} was made for another setup (it differs in {', '.join(differ)}: "
-            f"study {[found.get(k) for k in differ]}, this run {[setup.get(k) for k in differ]}); "
-            "use another --study name."
-        )
+    else:
+        _refuse_other_setup(name, found, setup)
     return study
 
 
@@ -257,7 +298,7 @@ def tune(
     name = None if study is None else f"{study}.{attack}"
     with _optuna_logging(context.progress):
         tuning_study = _open_study(
-            name, open_storage(storage), study_setup(prepared, attack), sampler, pruner
+            name, open_storage(storage), _setup_of(prepared, attack), sampler, pruner
         )
     fit_idx, val_idx = inner_split(len(base.z_train), base.seed)
     secret_val = base.secret_train[val_idx]
@@ -267,9 +308,7 @@ def tune(
         z_test=base.z_train[val_idx],
         secret_train=base.secret_train[fit_idx],
     )
-    defaults = default_params(attack, space)
-    if not tuning_study.trials and defaults:
-        tuning_study.enqueue_trial(defaults, user_attrs={"default": True}, skip_if_exists=True)
+    _enqueue_defaults(tuning_study, default_params(attack, space))
     objective = _objective(attack, space, inner, secret_val)
     finished = len(tuning_study.get_trials(deepcopy=False, states=FINISHED))
     if trials > finished:
@@ -282,6 +321,44 @@ def tune(
     metric = primary(prepared.target.kind).name
     label = None if storage is None else f"{name} @ {storage_label(storage)}"
     return _summary(tuning_study, label, metric, time.perf_counter() - start)
+
+
+def _enqueue_defaults(study: optuna.Study, defaults: dict[str, Any]) -> None:
+    """Queue the defaults' trial until one has finished: a worker killed during it (its trial
+    left RUNNING, or failed as stale) must not leave the study without it."""
+    with warnings.catch_warnings():  # the RDB storages' heartbeat fails dead workers' trials
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    if not defaults:
+        return
+    kept = (*FINISHED, optuna.trial.TrialState.WAITING)
+    if not any(t.user_attrs.get("default") for t in study.get_trials(False, states=kept)):
+        study.enqueue_trial(defaults, user_attrs={"default": True})
+
+
+def journal_storage(path: str | os.PathLike[str]) -> optuna.storages.JournalStorage:
+    """Optuna's journal storage in the file ``path``, refused when the file ends in a torn
+    line (a writer killed mid-line): Optuna would append after it and the study would never
+    be readable again."""
+    file = Path(path)
+    if file.exists():
+        with file.open("rb") as handle:
+            lines = handle.read().split(b"\n")
+        for number, line in enumerate(lines, start=1):
+            if not line:
+                continue
+            torn = number == len(lines)  # the text after the last newline
+            try:
+                json.loads(line)
+            except ValueError:
+                torn = True
+            if torn:
+                raise TuningError(
+                    f"{file}:{number}: a torn or corrupt journal line (a worker killed while "
+                    "writing it?); the study cannot be resumed safely. Remove that line, or "
+                    "restore the file from a copy."
+                )
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(file)))
 
 
 def _objective(

@@ -57,12 +57,12 @@ class SecretlyRandom:
     """Samples noise but does not declare ``stochastic = True``."""
 
     def release(self, x: Tensor) -> Tensor:
-        return x.mean(1) + torch.rand_like(x.mean(1))
+        return x.mean(1, keepdim=True) + torch.rand_like(x.mean(1, keepdim=True))
 
 
 class BadPredict:
     def release(self, x: Tensor) -> Tensor:
-        return x.mean(1)
+        return x.mean(1, keepdim=True)
 
     def predict(self, z: Tensor) -> Tensor:
         return z.flatten(1)[:, 0]  # (B,) instead of logits (B, K)

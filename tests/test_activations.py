@@ -143,8 +143,9 @@ def test_images_not_stored_are_read_from_the_data_root(exported: Path, tmp_path:
 @pytest.mark.slow
 def test_cli_export_then_evaluate(tmp_path: Path) -> None:
     out = tmp_path / "bench"
+    suite = str(Path(__file__).parent / "suite_files" / "cache_smoke.toml")
     made = cli(
-        "export", "--defense", "split", "--suite", "fairface_input", "--scale", "smoke",
+        "export", "--defense", "split", "--suite", suite, "--scale", "smoke",
         "--out", str(out), "--quiet",
     )  # fmt: skip
     assert made.returncode == 0, made.stderr

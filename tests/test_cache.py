@@ -17,7 +17,7 @@ import privattack
 from privattack.cache import ENTRY, STATE, cache_root
 
 pytestmark = pytest.mark.slow
-SUITE = Path(__file__).parent / "suite_files" / "gate_smoke.toml"
+SUITE = Path(__file__).parent / "suite_files" / "cache_smoke.toml"
 
 
 def _evaluate(**extra: object) -> privattack.Report:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 
 import privattack
 from privattack.testing import assert_leakage
@@ -22,3 +23,15 @@ def test_fixture_evaluates_once_and_caches(privattack_evaluate: Callable) -> Non
     assert_leakage(first, max_ssim=0.99)
     with pytest.raises(AssertionError, match="leaks more than allowed"):
         assert_leakage(first, max_ssim=0.01)
+
+
+@pytest.mark.slow
+def test_two_defense_objects_never_share_a_report(privattack_evaluate: Callable) -> None:
+    """The session cache holds the objects it saw, so a new one can never take the id of a freed
+    one and be handed its report."""
+    reports = set()
+    for width in (2, 3):
+        defense = privattack.adapters.module(torch.nn.Conv2d(3, width, 4, stride=4))
+        reports.add(id(privattack_evaluate(defense, SUITE, scale="smoke")))
+        del defense
+    assert len(reports) == 2

@@ -4,6 +4,7 @@ returns, and how it declares its knobs."""
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -99,5 +100,13 @@ class Attack(Protocol):
 
 def hyperparameters(factory: Any) -> tuple[str, ...]:
     """Names of an attack's tunable hyper-parameters (its config dataclass fields)."""
+    return tuple(hyperparameter_types(factory))
+
+
+def hyperparameter_types(factory: Any) -> dict[str, Any]:
+    """An attack's tunable hyper-parameters and their types (its config dataclass fields)."""
     config = getattr(factory, "Config", None)
-    return tuple(f.name for f in dataclasses.fields(config)) if config else ()
+    if config is None:
+        return {}
+    types = typing.get_type_hints(config)
+    return {f.name: types[f.name] for f in dataclasses.fields(config)}

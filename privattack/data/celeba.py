@@ -10,6 +10,7 @@ import numpy as np
 from privattack.data.images import FileSource, ImageSet
 from privattack.data.packs import PackLabels, string_list
 from privattack.errors import DataError
+from privattack.files import contained
 
 OFFICIAL_FILES = "img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt"
 HOW_TO_GET = (
@@ -65,11 +66,11 @@ def read_official(folder: Path) -> ImageSet | None:
         raise DataError(f"{root}: malformed CelebA list files ({error!r}).") from error
     if attrs.shape[1] != len(names):
         raise DataError(f"{attr_file}: {len(names)} attribute names but {attrs.shape[1]} columns.")
-    present = np.array([(images / i).is_file() for i in ids])
+    present = np.array([contained(images, str(i), str(attr_file)).is_file() for i in ids])
     ids, attrs, partition = ids[present], attrs[present], partition[present]
     return ImageSet(
         name="celeba",
-        source=FileSource([images / i for i in ids]),
+        source=FileSource(images, [str(i) for i in ids], str(attr_file)),
         ids=ids,
         labels={name: attrs[:, k] for k, name in enumerate(names)},
         label_names=_binary_names(names),

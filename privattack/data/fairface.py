@@ -61,7 +61,7 @@ def read_official(folder: Path) -> ImageSet | None:
                 partition.append(split)
     return ImageSet(
         name="fairface",
-        source=FileSource([folder / i for i in ids]),
+        source=FileSource(folder, ids, f"{folder}/fairface_label_{{train,val}}.csv"),
         ids=np.asarray(ids),
         labels={
             "race": np.asarray(race),

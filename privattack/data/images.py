@@ -10,10 +10,11 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
-from privattack.errors import UnknownNameError
+from privattack.errors import DataError, UnknownNameError
+from privattack.files import contained
 
 
 def square_resize(image: Image.Image, size: int) -> np.ndarray:
@@ -75,15 +76,31 @@ class ArraySource:
 
 @dataclass
 class FileSource:
-    """One image file per sample (official layouts)."""
+    """One image file per sample (official layouts), each named relative to ``folder`` by
+    ``listed_in`` (a label file); a name that would lead outside the folder is refused."""
 
-    paths: Sequence[Path]
+    folder: Path
+    names: Sequence[str]
+    listed_in: str
+
+    def __post_init__(self) -> None:
+        for name in self.names:
+            contained(self.folder, name, self.listed_in)
 
     def __len__(self) -> int:
-        return len(self.paths)
+        return len(self.names)
 
     def load(self, i: int, size: int) -> np.ndarray:
-        return _decode_jpeg(Path(self.paths[i]).read_bytes(), size)
+        path = self.folder / self.names[i]
+        try:
+            return _decode_jpeg(path.read_bytes(), size)
+        except FileNotFoundError as error:
+            raise DataError(
+                f"{path}: missing; {self.listed_in} lists it. The data set's official layout "
+                "is incomplete: copy the missing images, or use its npz packs."
+            ) from error
+        except (OSError, UnidentifiedImageError) as error:
+            raise DataError(f"{path}: not a readable image ({error}).") from error
 
 
 @dataclass

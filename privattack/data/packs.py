@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,31 @@ def pack_source(pack: Mapping[str, np.ndarray], path: Path) -> ImageSource:
     )
 
 
+def _read_pack(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the npz pack at ``path``; never unpickles (a pickled array is refused)."""
+    if not zipfile.is_zipfile(path):
+        raise DataError(
+            f"{path}: not an npz pack (not a zip archive: truncated, or another kind of file). "
+            "Copy it again or remove it from the folder."
+        )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            pack = {key: npz[key] for key in npz.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        if isinstance(error, ValueError) and "pickle" in str(error):
+            raise DataError(
+                f"{path}: holds an object array, which privattack does not unpickle ({error})."
+            ) from error
+        raise DataError(
+            f"{path}: not a readable npz pack ({type(error).__name__}: {error}); it may be "
+            "truncated or corrupt. Copy it again or remove it from the folder."
+        ) from error
+    stray = sorted(key for key, value in pack.items() if not isinstance(value, np.ndarray))
+    if stray:
+        raise DataError(f"{path}: its members {stray} are not numpy arrays; not an npz pack.")
+    return pack
+
+
 def read_packs(
     folder: Path,
     name: str,
@@ -54,9 +80,15 @@ def read_packs(
         return None
     sources, metas = [], []
     for path in paths:
-        with np.load(path, allow_pickle=False) as npz:
-            pack = {key: npz[key] for key in npz.files}
-        source, meta = pack_source(pack, path), labels_of(pack, path)
+        pack = _read_pack(path)
+        try:
+            meta = labels_of(pack, path)
+        except KeyError as error:
+            raise DataError(
+                f"{path}: lacks the array {error.args[0]!r} that a {name} pack holds; arrays "
+                f"found: {', '.join(sorted(pack)) or 'none'}."
+            ) from error
+        source = pack_source(pack, path)
         if len(source) != len(meta.ids):
             raise DataError(f"{path}: {len(source)} images but {len(meta.ids)} ids.")
         sources.append(source)

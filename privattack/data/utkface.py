@@ -53,7 +53,7 @@ def read_official(folder: Path) -> ImageSet | None:
     labels = np.array([labels for _, labels in kept], dtype=np.int64).reshape(-1, 3)
     return ImageSet(
         name="utkface",
-        source=FileSource([f for f, _ in kept]),
+        source=FileSource(root, [f.name for f, _ in kept], f"the file names in {root}"),
         ids=np.array([f.name for f, _ in kept]),
         labels={"age": labels[:, 0], "gender": labels[:, 1], "race": labels[:, 2]},
         label_names={"gender": GENDER_NAMES, "race": RACE_NAMES},

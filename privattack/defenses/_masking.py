@@ -16,7 +16,7 @@ from privattack.errors import ShapeError
 def kept_channels(channels: int, ratio: float | Tensor) -> Tensor:
     """How many of ``channels`` survive pruning ratio ``ratio`` (a float or a (B,) tensor)."""
     ratio = torch.as_tensor(ratio, dtype=torch.float64)
-    if ((ratio < 0) | (ratio > 1)).any():
+    if (~torch.isfinite(ratio) | (ratio < 0) | (ratio > 1)).any():
         raise ShapeError(f"pruning ratio must lie in [0, 1], got {ratio.tolist()}.")
     return (channels - torch.round(ratio * channels)).clamp(min=1).long()
 

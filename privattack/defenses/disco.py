@@ -18,6 +18,7 @@ one); the decoupler's tiles are d = 4 at 64 px by default (the paper: d = 8 at 1
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,11 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-from privattack.errors import CapabilityError, ShapeError, UnknownNameError
+from privattack.errors import ArgumentError, CapabilityError, ShapeError, UnknownNameError
 from privattack.protocol import LabelledImages, Task, TileLayout, TrainingBudget, check_images
 from privattack.registry import defenses
 from privattack.training import seed_everything, task_batches, train_for_task
+from privattack.validate import flag, integer, number
 
 from ._adversary import ProxyAdversary
 from ._masking import apply_mask, kept_channels, straight_through_mask, top_k_mask
@@ -123,7 +125,16 @@ class DiscoDefense:
     ) -> None:
         if cut not in CUTS:
             raise UnknownNameError("cut", cut, CUTS)
-        kept_channels(1, torch.tensor([ratio, *ratio_range]))  # validates every ratio
+        caller = "the disco defense"
+        number(ratio, "ratio", caller, 0.0, 1.0)
+        if not isinstance(ratio_range, tuple | list) or len(ratio_range) != 2:
+            raise ArgumentError(f"ratio_range must be (low, high), got {ratio_range!r}.")
+        for bound in ratio_range:
+            number(bound, "ratio_range", caller, 0.0, 1.0)
+        integer(grid, "grid", caller, minimum=1)
+        flag(decoupler, "decoupler", caller)
+        number(rho, "rho", caller, 0.0, math.inf)
+        number(lr, "lr", caller, 1e-12, math.inf)
         self.cut, self.ratio, self.ratio_range = cut, float(ratio), tuple(ratio_range)
         self.decoupler, self.grid, self.rho, self.lr = decoupler, grid, rho, lr
         self.params = {
@@ -181,8 +192,8 @@ class DiscoDefense:
         for knob in knobs:
             if knob not in self.steerable:
                 raise UnknownNameError("steerable knob of DISCO", knob, self.steerable)
+        number(knobs.get("ratio", self.ratio), "ratio", "DiscoDefense.steer", 0.0, 1.0)
         ratio = float(knobs.get("ratio", self.ratio))
-        kept_channels(1, ratio)
         steered = copy.copy(self)
         steered.ratio = ratio
         steered.params = {**self.params, "ratio": ratio}

@@ -7,10 +7,13 @@ the default) so a client cannot defeat it by inflating its scale; ``mean`` shift
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
 from privattack.registry import defenses
+from privattack.validate import number
 
 from .split import SplitDefense
 
@@ -20,8 +23,8 @@ class GaussianNoise(nn.Module):
 
     def __init__(self, sigma: float, mean: float = 0.0, relative: bool = True) -> None:
         super().__init__()
-        if sigma < 0:
-            raise ValueError(f"sigma must be >= 0, got {sigma}.")
+        number(sigma, "sigma", "the noise defense", 0.0, math.inf)
+        number(mean, "mean", "the noise defense", -math.inf, math.inf)
         self.sigma, self.mean, self.relative = sigma, mean, relative
 
     def forward(self, z: Tensor) -> Tensor:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from privattack.registry import defenses
+from privattack.validate import number
 
-from ._masking import apply_mask, kept_channels, random_mask
+from ._masking import apply_mask, random_mask
 from .split import SplitDefense
 
 
@@ -20,7 +21,7 @@ class RandomChannelMask(nn.Module):
 
     def __init__(self, ratio: float) -> None:
         super().__init__()
-        kept_channels(1, ratio)  # validates the ratio
+        number(ratio, "ratio", "the pruning defense", 0.0, 1.0)
         self.ratio = ratio
 
     def forward(self, activation: Tensor) -> Tensor:

@@ -19,6 +19,7 @@ from privattack.render.markdown import to_markdown
 from privattack.render.plots import curves_of, figure_png, plot_axes, privacy_utility_png
 from privattack.report import Report
 from privattack.thresholds import Verdict
+from privattack.validate import writable_folder
 
 REPORT_FILES = ("report.json", "report.html", "summary.md", "reconstructions.png")
 
@@ -26,9 +27,7 @@ REPORT_FILES = ("report.json", "report.html", "summary.md", "reconstructions.png
 def check_report_folder(out: str | os.PathLike[str]) -> Path:
     """``out`` as a folder a report may be written to (new, or one holding only a report's
     files), checked before any work so a long run is never lost at its end."""
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise DataError(f"{folder}: exists and is not a folder; give a folder for the report.")
+    folder = writable_folder(out, "out", "the report")
     if folder.is_dir():
         foreign = sorted(p.name for p in folder.iterdir() if p.name not in REPORT_FILES)
         if foreign:

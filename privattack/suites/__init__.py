@@ -10,13 +10,14 @@ starts with ``_`` are such shared bases, not suites.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from privattack.config import Source, Table, read_source
-from privattack.errors import SuiteError, UnknownNameError
+from privattack.errors import ArgumentError, SuiteError, UnknownNameError
 from privattack.registry import attacks
 from privattack.suites.schema import SCALES, Budget, DataSpec, Scale, Suite, parse_suite
 
@@ -74,15 +75,16 @@ def _resolve(
     return _merge(resolved, own), dataclasses.replace(source, bases=tuple(bases))
 
 
-def _attack_params() -> dict[str, tuple[str, ...]]:
-    from privattack.attacks.base import hyperparameters
+def _attack_knobs() -> dict[str, dict[str, Any]]:
+    """Each attack's hyper-parameters and their types (its Config dataclass)."""
+    from privattack.attacks.base import hyperparameter_types
 
-    return {name: hyperparameters(attacks.factory(name)) for name in attacks.names()}
+    return {name: hyperparameter_types(attacks.factory(name)) for name in attacks.names()}
 
 
 def parse_content(name: str, content: Mapping[str, Any], source: Source) -> Suite:
     """A suite from its resolved TOML ``content`` (``source`` names it in errors)."""
-    suite = parse_suite(name, Table(source, (), content), _attack_params(), source.file)
+    suite = parse_suite(name, Table(source, (), content), _attack_knobs(), source.file)
     for attack in suite.attacks:
         target = attacks.factory(attack).target
         if (target == "input") != suite.data.is_input:
@@ -114,8 +116,15 @@ def load(name_or_path: str | Path) -> Suite:
     """
     if isinstance(name_or_path, Suite):
         return name_or_path
+    if not isinstance(name_or_path, str | os.PathLike):
+        raise ArgumentError(
+            f"a suite is a name (e.g. 'fairface_input'), a path to a .toml file or a Suite; "
+            f"got {name_or_path!r}."
+        )
     path = Path(name_or_path)
     if path.suffix == ".toml":
+        if path.is_dir():
+            raise SuiteError(str(path), "", "is a folder; give the suite's .toml file.")
         return _load_file(path.resolve())
     if str(name_or_path) not in names():
         raise UnknownNameError(

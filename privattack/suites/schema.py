@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import typing
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
@@ -131,14 +132,38 @@ def _budget_content(budget: Budget) -> dict[str, Any]:
     return content
 
 
-def _search_param(table: Table) -> SearchParam:
+def _accepts(kind: Any, value: Any) -> bool:
+    """Whether ``value`` is of the hyper-parameter type ``kind`` (bools are never numbers)."""
+    kinds = typing.get_args(kind) or (kind,)
+    if isinstance(value, bool):
+        return bool in kinds
+    if isinstance(value, int) and float in kinds:
+        return True
+    return any(isinstance(value, k) for k in kinds if isinstance(k, type) and k is not bool)
+
+
+def _search_param(table: Table, kind: Any) -> SearchParam:
+    """One knob's range, checked against the type of the attack's hyper-parameter."""
     table.check_keys(("low", "high", "log", "choices"))
+    kind_name = getattr(kind, "__name__", str(kind))
     if "choices" in table.values:
         choices = table.get("choices", list)
         if not choices or len(table.values) > 1:
             table.fail("'choices' must be a non-empty list and stand alone.")
+        wrong = [c for c in choices if not _accepts(kind, c)]
+        if wrong:
+            table.fail(f"choices {wrong!r} are not of this hyper-parameter's type, {kind_name}.")
         return SearchParam(choices=tuple(choices))
     low, high = table.number("low"), table.number("high")
+    if not _accepts(kind, 1):
+        table.fail(
+            f"this hyper-parameter is of type {kind_name}, which has no range; give choices."
+        )
+    if not (_accepts(kind, low) and _accepts(kind, high)):
+        table.fail(
+            f"this hyper-parameter is of type {kind_name}; its range needs {kind_name} bounds, "
+            f"got (low={low!r}, high={high!r})."
+        )
     if not low < high:
         table.fail(f"`low < high` must hold, but got (low={low}, high={high}).")
     log = table.get("log", bool, False)
@@ -147,13 +172,23 @@ def _search_param(table: Table) -> SearchParam:
     return SearchParam(low=low, high=high, log=log)
 
 
+MAX_IMAGE_SIZE = 1024  # px: more is a typo (and an allocation no machine here makes)
+
+
+def _image_size(table: Table, default: Any = ...) -> int:
+    size = table.positive("image_size", default, minimum=8)
+    if size > MAX_IMAGE_SIZE:
+        table.fail(f"must be at most {MAX_IMAGE_SIZE} px, got {size}.", "image_size")
+    return size
+
+
 def _budget(table: Table, scale: Scale, image_size: int) -> Budget:
     table.check_keys(BUDGET_KEYS)
     splits = table.table("splits")
     splits.check_keys([f.name for f in fields(SplitSizes)])
     return Budget(
         scale=scale,
-        image_size=table.positive("image_size", image_size, minimum=8),
+        image_size=_image_size(table, image_size),
         splits=SplitSizes(
             defense_train=splits.positive("defense_train", minimum=0),
             attack_train=splits.positive("attack_train", minimum=2),
@@ -169,10 +204,9 @@ def _budget(table: Table, scale: Scale, image_size: int) -> Budget:
     )
 
 
-def parse_suite(
-    name: str, top: Table, attack_params: Mapping[str, tuple[str, ...]], file: str
-) -> Suite:
-    """Validate a suite's resolved TOML ``top``; ``attack_params`` names each attack's knobs."""
+def parse_suite(name: str, top: Table, knobs: Mapping[str, Mapping[str, Any]], file: str) -> Suite:
+    """Validate a suite's resolved TOML ``top``; ``knobs`` gives each attack's hyper-parameters
+    and their types."""
     top.check_keys(TOP_KEYS)
     data = top.table("data")
     data.check_keys(("dataset", "image_size", "task", "sensitive"))
@@ -181,18 +215,20 @@ def parse_suite(
         data.fail(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}.", "dataset")
     spec = DataSpec(
         dataset,
-        data.positive("image_size", minimum=8),
+        _image_size(data),
         data.get("task", str),
         data.get("sensitive", str),
     )
 
     attacks_table = top.table("attacks")
-    attacks_table.check_keys(tuple(attack_params))
+    attacks_table.check_keys(tuple(knobs))
     attacks = {}
     for attack in attacks_table.values:
         space = attacks_table.table(attack)
-        space.check_keys(attack_params[attack])
-        attacks[attack] = {knob: _search_param(space.table(knob)) for knob in space.values}
+        space.check_keys(tuple(knobs[attack]))
+        attacks[attack] = {
+            knob: _search_param(space.table(knob), knobs[attack][knob]) for knob in space.values
+        }
     if not attacks:
         attacks_table.fail("a suite must name at least one attack.")
 

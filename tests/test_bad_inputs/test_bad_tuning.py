@@ -1,0 +1,97 @@
+"""Catalogue, tuning studies: a stored study of another setup is refused before anything trains,
+and a worker that dies in the defaults' trial does not leave the study without it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+import privattack
+from privattack import suites
+from privattack.attacks import AttackInputs, Reconstructions
+from privattack.attacks.configured import Configured
+from privattack.errors import TuningError
+from privattack.registry import attacks
+from privattack.searchspace import SearchParam
+from privattack.tuning import journal_storage
+
+
+class Pooled:
+    """A defense that trains (it counts how often): the image average-pooled by 4."""
+
+    fits = 0
+
+    def fit(self, task: object, train: object, budget: object) -> None:
+        type(self).fits += 1
+
+    def release(self, x: Tensor) -> Tensor:
+        return F.avg_pool2d(x, 4)
+
+
+@pytest.fixture
+def flaky() -> Iterator[dict[str, bool]]:
+    """A nearest-neighbour attack that fails its first call when told to (a dying worker)."""
+    state = {"fail": False}
+
+    @attacks.register("flaky")
+    class Flaky(Configured):
+        name: ClassVar[str] = "flaky"
+        target: ClassVar[str] = "input"
+        requires: ClassVar[tuple[str, ...]] = ()
+        search_space: ClassVar[dict[str, SearchParam]] = {"k": SearchParam(1, 8)}
+
+        @dataclass(frozen=True)
+        class Config:
+            k: int = 1
+
+        def run(self, data: AttackInputs) -> Reconstructions:
+            if state["fail"]:
+                state["fail"] = False
+                raise RuntimeError("the worker died")
+            distance = torch.cdist(data.z_test.flatten(1), data.z_train.flatten(1))
+            idx = distance.topk(self.config.k, largest=False).indices
+            return Reconstructions(data.secret_train[idx].mean(1), self.params())
+
+    yield state
+    attacks.unregister("flaky")
+
+
+@pytest.fixture
+def suite(flaky: dict[str, bool]) -> privattack.suites.Suite:
+    return dataclasses.replace(suites.load("fairface_input"), attacks={"flaky": {}})
+
+
+def test_a_study_of_another_setup_is_refused_before_the_fit(
+    suite: privattack.suites.Suite, tmp_path: Path
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    common = {"scale": "smoke", "storage": storage, "study": "s", "progress": False}
+    privattack.evaluate(Pooled(), suite, trials=1, **common)
+    fits = Pooled.fits
+    with pytest.raises(TuningError, match=r"study 's.flaky' was made for another setup .*seed"):
+        privattack.evaluate(Pooled(), suite, trials=1, **{**common, "seed": 1})
+    assert Pooled.fits == fits  # refused before the defense trained
+
+
+def test_the_defaults_run_again_after_a_worker_died_in_them(
+    suite: privattack.suites.Suite, flaky: dict[str, bool], tmp_path: Path
+) -> None:
+    common = {"scale": "smoke", "study": "s", "progress": False}
+    flaky["fail"] = True  # the first trial (the defaults) dies
+    with pytest.raises(RuntimeError, match="the worker died"):
+        privattack.evaluate(
+            Pooled(), suite, trials=2, storage=journal_storage(tmp_path / "s.log"), **common
+        )
+    report = privattack.evaluate(
+        Pooled(), suite, trials=2, storage=journal_storage(tmp_path / "s.log"), **common
+    )
+    tuning = report.leakage["flaky"].tuning
+    assert tuning is not None and tuning.default_validation is not None
