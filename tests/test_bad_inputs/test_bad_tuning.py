@@ -95,3 +95,16 @@ def test_the_defaults_run_again_after_a_worker_died_in_them(
     )
     tuning = report.leakage["flaky"].tuning
     assert tuning is not None and tuning.default_validation is not None
+
+
+def test_a_study_of_a_suite_with_the_same_name_but_another_budget_is_refused(
+    suite: privattack.suites.Suite, tmp_path: Path
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    common = {"scale": "smoke", "storage": storage, "study": "s", "progress": False}
+    privattack.evaluate(Pooled(), suite, trials=1, **common)
+    smoke = dataclasses.replace(suite.budget("smoke"), attack_epochs=2)
+    other = dataclasses.replace(suite, scales={**suite.scales, "smoke": smoke})
+    assert other.name == suite.name and other.version == suite.version
+    with pytest.raises(TuningError, match=r"made for another setup .*suite_digest"):
+        privattack.evaluate(Pooled(), other, trials=1, **common)
