@@ -250,12 +250,14 @@ def _gate(args: argparse.Namespace) -> int:
     rows += [[v.gate, v.threshold, v.describe()] for v in run.verdicts]
     rows += [[gate, "-", f"ERROR: {message}"] for gate, message in run.errors.items()]
     print(_table(rows))
-    failed = sum(not v.passed for v in run.verdicts)
+    unjudged = sum(v.error is not None for v in run.verdicts)
+    failed = sum(not v.passed for v in run.verdicts) - unjudged
+    passed = len(run.verdicts) - failed - unjudged
     print(
-        f"{len(run.verdicts) - failed} passed, {failed} failed, {len(run.errors)} could not run "
-        f"(reports and junit.xml in {out})"
+        f"{passed} passed, {failed} failed, {len(run.errors) + unjudged} could not run or be "
+        f"judged (reports and junit.xml in {out})"
     )
-    if run.errors:
+    if run.errors or unjudged:
         return 2
     return 1 if failed else 0
 

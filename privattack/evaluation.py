@@ -202,6 +202,7 @@ def assess(
     context.seconds.update(prepared.seconds)
     with context.phase("utility"):
         utility, utility_source = measure_utility(prepared, context)
+    nulls = null_baselines(prepared)
     leakage: dict[str, Leakage] = {}
     skipped: dict[str, str] = {}
     reconstructions = {}
@@ -226,7 +227,7 @@ def assess(
         utility=utility,
         utility_source=utility_source,
         leakage=leakage,
-        null=null_baselines(prepared),
+        null=nulls,
         worst_case=worst,
         skipped=skipped,
         manifest=manifest(context, prepared.caps, prepared.cache),

@@ -125,13 +125,14 @@ def _gate(table: Table) -> Gate:
 def junit_xml(verdicts: Sequence[Verdict], errors: Mapping[str, str], seconds: float) -> str:
     """A JUnit XML document: one test case per checked threshold, one error per gate that
     could not run."""
-    failures = sum(not v.passed for v in verdicts)
+    failures = sum(not v.passed and v.error is None for v in verdicts)
+    unjudged = sum(v.error is not None for v in verdicts)
     suite = ET.Element(
         "testsuite",
         name="privattack gates",
         tests=str(len(verdicts) + len(errors)),
         failures=str(failures),
-        errors=str(len(errors)),
+        errors=str(len(errors) + unjudged),
         time=f"{seconds:.1f}",
     )
     for v in verdicts:
@@ -139,7 +140,8 @@ def junit_xml(verdicts: Sequence[Verdict], errors: Mapping[str, str], seconds: f
             suite, "testcase", classname=f"privattack.{v.gate}", name=v.threshold, time="0"
         )
         if not v.passed:
-            ET.SubElement(case, "failure", message=v.describe()).text = v.describe()
+            kind = "failure" if v.error is None else "error"
+            ET.SubElement(case, kind, message=v.describe()).text = v.describe()
     for gate, message in errors.items():
         case = ET.SubElement(suite, "testcase", classname=f"privattack.{gate}", name="run")
         ET.SubElement(case, "error", message=message).text = message

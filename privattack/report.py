@@ -49,7 +49,9 @@ class Leakage:
     """One attack's result: metric name -> Estimate (``leakage.ssim``), its parameters, extras.
 
     When the attack was tuned, ``metrics`` are the tuned parameters' scores, ``default`` the
-    defaults' scores on the same attack_test, and ``tuning`` how the study went.
+    defaults' scores on the same attack_test, and ``tuning`` how the study went. ``failed``
+    says why the attack did not learn (no better than its null baseline, or diverged): its
+    numbers are then no measure of privacy, and no threshold passes on them.
     """
 
     metrics: dict[str, Estimate]
@@ -57,6 +59,7 @@ class Leakage:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the attribute chance level, n
     tuning: Tuning | None = None
     default: dict[str, Estimate] = field(default_factory=dict)
+    failed: str | None = None
 
     def __getattr__(self, name: str) -> Estimate:
         metrics = self.__dict__.get("metrics", {})
@@ -69,6 +72,7 @@ class Leakage:
         data = {
             **{k: v.to_dict() for k, v in self.metrics.items()},
             **self.extra,
+            "failed": self.failed,
             "params": self.params,
         }
         if self.tuning is not None:
@@ -82,15 +86,15 @@ class Leakage:
     def from_dict(cls, data: Mapping[str, Any]) -> Leakage:
         """The entry written by ``to_dict``."""
         metrics = {k: Estimate.from_dict(v) for k, v in data.items() if _is_estimate(v)}
-        extra = {
-            k: v for k, v in data.items() if k not in metrics and k not in ("params", "tuning")
-        }
+        own = ("params", "tuning", "failed")
+        extra = {k: v for k, v in data.items() if k not in metrics and k not in own}
         tuning, default = None, {}
         if "tuning" in data:
             block = dict(data["tuning"])
             default = {k: Estimate.from_dict(v) for k, v in block.pop("default", {}).items()}
             tuning = Tuning(**block)
-        return cls(metrics, dict(data.get("params", {})), extra, tuning, default)
+        params = dict(data.get("params", {}))
+        return cls(metrics, params, extra, tuning, default, data.get("failed"))
 
 
 def _is_estimate(value: Any) -> bool:
@@ -107,9 +111,12 @@ class WorstCase:
 
 
 def worst_case(leakage: Mapping[str, Leakage], by: Metric) -> WorstCase | None:
-    """The attack whose ``by`` metric leaks most (its direction from the metrics table)."""
+    """The attack whose ``by`` metric leaks most (its direction from the metrics table), among
+    the attacks that did not fail (None when none learned)."""
     scored = [
-        (name, r.metrics[by.name].mean) for name, r in leakage.items() if by.name in r.metrics
+        (name, r.metrics[by.name].mean)
+        for name, r in leakage.items()
+        if by.name in r.metrics and r.failed is None
     ]
     if not scored:
         return None
@@ -138,11 +145,16 @@ class Report:
     thresholds: tuple[Threshold, ...] = ()  # the suite's defaults (its [gates])
     samples: dict[str, Tensor] = field(default_factory=dict, repr=False, compare=False)
 
-    def candidates(self, of: Metric) -> list[tuple[str, Estimate]]:
-        """(attack, estimate) of every attack that reported metric ``of`` (utility: one)."""
+    def candidates(self, of: Metric) -> list[tuple[str, Estimate, str | None]]:
+        """(attack, estimate, why it failed or None) of every attack that reported metric
+        ``of`` (utility: one)."""
         if of is UTILITY:
-            return [("utility", self.utility)]
-        return [(a, r.metrics[of.name]) for a, r in self.leakage.items() if of.name in r.metrics]
+            return [("utility", self.utility, None)]
+        return [
+            (a, r.metrics[of.name], r.failed)
+            for a, r in self.leakage.items()
+            if of.name in r.metrics
+        ]
 
     def verdicts(
         self,
@@ -238,6 +250,8 @@ class Report:
             f"   (majority class {self.null['task_accuracy']:.3f})",
         ]
         for name, result in self.leakage.items():
+            if result.failed:
+                lines.append(f"  {name:<10} FAILED ({result.failed}): no measure of privacy")
             for key, estimate in result.metrics.items():
                 notes = [f"null {self.null[key]:.3f}"] if key in self.null else []
                 if key in result.default:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from privattack.attacks.base import RESULT_OF, AttackResult
 from privattack.errors import DefenseError
-from privattack.metrics import chance, metrics_of
+from privattack.metrics import chance, metrics_of, primary
 from privattack.prepare import Prepared
 from privattack.report import Leakage
 from privattack.run import RunContext
@@ -14,7 +14,8 @@ from privattack.targets import AttributeTarget
 
 def score(attack: str, result: AttackResult, prepared: Prepared, context: RunContext) -> Leakage:
     """Every metric of the suite's target for ``result``, with ``n`` (the images scored: a
-    white-box attack may invert a prefix) and, for attributes, the chance level."""
+    white-box attack may invert a prefix), for attributes the chance level, and whether the
+    attack failed: its primary metric no better than its null baseline on the same images."""
     target = prepared.target
     if not isinstance(result, RESULT_OF[target.kind]):
         raise DefenseError(
@@ -32,4 +33,13 @@ def score(attack: str, result: AttackResult, prepared: Prepared, context: RunCon
     if isinstance(target, AttributeTarget):
         extra["chance"] = chance(secret_train, secret_test)
     extra["n"] = len(result.outputs)
-    return Leakage(metrics, result.params, extra)
+    by = primary(target.kind)
+    outputs, scored = result.outputs, len(result.outputs)
+    baselines = {
+        by.null_name: None if by.null is None else by.null(secret_train, secret_test[:scored])
+    }
+    if by.constant is not None:  # an attack whose output does not follow z learned nothing
+        constant = by.estimate(by.constant(outputs), secret_test, secret_train, seed).mean
+        baselines["its own output averaged over the test images (it does not follow z)"] = constant
+    failed = by.failure(metrics[by.name], baselines)
+    return Leakage(metrics, result.params, extra, failed=failed)

@@ -33,6 +33,7 @@ class Verdict:
     estimate: Estimate | None
     attack: str
     passed: bool
+    error: str | None = None  # why it could not be judged: every attack reporting it failed
 
     def describe(self) -> str:
         """One line: threshold, the value compared (with its interval), and the verdict."""
@@ -44,6 +45,8 @@ class Verdict:
             interval += f"{self.attack})"
         value = "not reported" if math.isnan(self.value) else f"{self.value:.3f}"
         verdict = "pass" if self.passed else "FAIL"
+        if self.error is not None:
+            return f"{self.threshold} {comparison} {self.limit:g}: ERROR: {self.error}"
         return f"{self.threshold} {comparison} {self.limit:g}: {value}{interval}: {verdict}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,6 +58,7 @@ class Verdict:
             "attack": self.attack,
             "estimate": None if self.estimate is None else self.estimate.to_dict(),
             "passed": self.passed,
+            "error": self.error,
         }
 
     @classmethod
@@ -69,6 +73,7 @@ class Verdict:
             estimate=None if estimate is None else Estimate.from_dict(estimate),
             attack=data["attack"],
             passed=bool(data["passed"]),
+            error=data.get("error"),
         )
 
 
@@ -97,11 +102,21 @@ class Threshold:
         """True for an upper bound (``max_``): the metric must stay at or below the limit."""
         return self.metric.higher_is_worse
 
-    def judge(self, candidates: Sequence[tuple[str, Estimate]], gate: str) -> Verdict:
-        """Check the worst of ``candidates`` ((attack, estimate) of this metric) at the
-        pessimistic end of its interval; no candidate at all fails."""
-        if not candidates:
+    def judge(self, candidates: Sequence[tuple[str, Estimate, str | None]], gate: str) -> Verdict:
+        """Check the worst of ``candidates`` ((attack, estimate, why it failed) of this metric)
+        at the pessimistic end of its interval. No candidate at all fails; candidates that all
+        failed are an error: an attack that did not learn is never counted as privacy."""
+        learned = [(a, e) for a, e, failed in candidates if failed is None]
+        if candidates and not learned:
+            why = "; ".join(f"{a}: {failed}" for a, _, failed in candidates)
+            return Verdict(
+                gate, self.name, self.limit, float("nan"), None, "-", False,
+                error=f"every attack that reports {self.metric.name} failed ({why}), so nothing "
+                "was measured; a failed attack is never counted as privacy",
+            )  # fmt: skip
+        if not learned:
             return Verdict(gate, self.name, self.limit, float("nan"), None, "-", False)
+        candidates = learned
         end = 1 if self.upper else 0
         choose = max if self.upper else min
         attack, estimate = choose(candidates, key=lambda item: item[1].ci[end])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from privattack.attacks.attribute import classifier_head
+from privattack.attacks.standardize import Standardizer
 from privattack.metrics import UTILITY, Estimate
 from privattack.prepare import Prepared
 from privattack.release import RELEASE_BATCH
@@ -26,10 +27,11 @@ def measure_utility(prepared: Prepared, context: RunContext) -> tuple[Estimate, 
     else:
         seed = context.seed_for("probe")
         seed_everything(seed)
+        standardize = Standardizer.fit(released.train)
         probe = classifier_head(tuple(released.train.shape[1:]), prepared.task.num_classes)
         train_supervised(
             probe,
-            released.train,
+            standardize(released.train),
             y_train,
             F.cross_entropy,
             epochs=prepared.budget.attack_epochs,
@@ -40,6 +42,6 @@ def measure_utility(prepared: Prepared, context: RunContext) -> tuple[Estimate, 
             progress=context.progress,
             desc="utility probe",
         )
-        logits = predict_batched(probe, released.test, RELEASE_BATCH, context.device)
+        logits = predict_batched(probe, standardize(released.test), RELEASE_BATCH, context.device)
         source = "probe"
     return UTILITY.estimate(logits, y_test, y_train, context.seed_for("ci")), source

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from torch import Tensor, nn
 
 from privattack.attacks.base import AttackInputs
+from privattack.attacks.standardize import Standardizer
 from privattack.errors import UnknownNameError
 from privattack.training import predict_batched, seed_everything, train_supervised
 
@@ -52,18 +53,21 @@ class SupervisedAttack(Configured):
         loss: Callable[[Tensor, Tensor], Tensor],
         inputs: AttackInputs,
     ) -> Tensor:
-        """Train ``model`` on (z_train, secret_train) with the config; its outputs on z_test."""
+        """Train ``model`` on (z_train, secret_train) with the config; its outputs on z_test.
+        Both are standardised first, with attack_train's float64 statistics."""
         cfg = self.config
+        standardize = Standardizer.fit(inputs.z_train)  # any rescaling of z hides nothing
+        z_train, z_test = standardize(inputs.z_train), standardize(inputs.z_test)
         monitor = inputs.monitor
         on_epoch: Callable[[int], None] | None = None
         if monitor is not None:
 
             def on_epoch(epoch: int) -> None:
-                monitor(epoch, predict_batched(model, inputs.z_test, 256, inputs.device))
+                monitor(epoch, predict_batched(model, z_test, 256, inputs.device))
 
         train_supervised(
             model,
-            inputs.z_train,
+            z_train,
             inputs.secret_train,
             loss,
             epochs=cfg.epochs or inputs.budget.epochs,
@@ -76,7 +80,7 @@ class SupervisedAttack(Configured):
             desc=f"{self.name} attack",
             on_epoch=on_epoch,
         )
-        return predict_batched(model, inputs.z_test, 256, inputs.device)
+        return predict_batched(model, z_test, 256, inputs.device)
 
     @staticmethod
     def seeded(inputs: AttackInputs) -> None:

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from privattack.attacks.base import AttackInputs, Monitor, Reconstructions
 from privattack.attacks.configured import Configured
+from privattack.attacks.standardize import Standardizer
 from privattack.errors import CapabilityError, UnknownNameError
 from privattack.registry import attacks
 from privattack.searchspace import SearchParam
@@ -88,20 +89,23 @@ class GroupedSkipGenerator(nn.Module):
 
 
 def released_channels(z: Tensor) -> Tensor:
-    """(B, C, 1, 1) 1 where a channel of maps z carries anything, 0 where it was pruned to zero.
+    """(B, C, 1, 1) 1 where a channel of maps z carries anything, 0 where it was pruned.
 
     A defense that prunes channels (DISCO, random pruning) tells the adversary which ones by
-    the zeros it sends; matching only the released channels is the stronger attack.
+    the constant maps it sends (zeros, or whatever constant an offset made of them); matching
+    only the released channels is the stronger attack. A 1 x 1 map counts as pruned when 0.
     """
     if z.ndim != 4:
         return torch.ones_like(z)
-    return (z.flatten(2).abs().amax(2) > 0).to(z.dtype)[:, :, None, None]
+    flat = z.flatten(2)
+    varies = flat.amax(2) != flat.amin(2) if flat.shape[2] > 1 else flat[..., 0] != 0
+    return varies.to(z.dtype)[:, :, None, None]
 
 
-def feature_distance(name: str, z_hat: Tensor, z: Tensor) -> Tensor:
-    """(B,) distance between activations over the released channels of ``z``: "mse" or
-    "cosine" (1 - cosine similarity)."""
-    z_hat = z_hat * released_channels(z)
+def feature_distance(name: str, z_hat: Tensor, z: Tensor, released: Tensor) -> Tensor:
+    """(B,) distance between (standardised) activations over the ``released`` channels (see
+    ``released_channels``): "mse" or "cosine" (1 - cosine similarity)."""
+    z_hat, z = z_hat * released, z * released
     if name == "mse":
         return (z_hat - z).pow(2).flatten(1).mean(1)
     if name == "cosine":
@@ -116,7 +120,7 @@ class SearchConfig:
     lr: float = 0.05
     iterations: int | None = None  # None: the suite scale's iterations
     distance: str = "mse"
-    tv_weight: float = 0.05
+    tv_weight: float = 2.0  # against a feature loss on standardised activations
     select: str = "best_feature"  # or "last"; never a comparison with the private image
     batch_size: int = 64  # images inverted at once
 
@@ -128,6 +132,7 @@ def invert(
     inputs: Tensor,
     settings: SearchConfig,
     iterations: int,
+    standardize: Standardizer,
     *,
     input_noise: float = 0.0,
     progress: bool = False,
@@ -140,6 +145,8 @@ def invert(
     Args:
         client: the white-box client (x -> z), frozen here.
         z: (B, ...) the released activations to match.
+        standardize: attack_train's standardisation: activations are matched in it, so the
+            scale or offset the defense gives z changes nothing.
         images: a module mapping ``inputs`` to candidate images (B, 3, H, W) in [0, 1].
         inputs: its fixed input (noise for a generator; ignored by a pixel parametrisation).
         input_noise: std of noise added to ``inputs`` at each step, annealed linearly to 0.
@@ -151,6 +158,7 @@ def invert(
     if settings.select not in ("best_feature", "last"):
         raise UnknownNameError("selection rule", settings.select, ["best_feature", "last"])
     client.eval().requires_grad_(False)
+    released, target = released_channels(z), standardize(z)
     optimiser = torch.optim.Adam(images.parameters(), lr=settings.lr)
     best = torch.full((len(z),), float("inf"), device=z.device)
     chosen: Tensor | None = None
@@ -164,7 +172,7 @@ def invert(
         else:
             inputs_now = inputs
         x = images(inputs_now)
-        feature_loss = feature_distance(settings.distance, client(x), z)
+        feature_loss = feature_distance(settings.distance, standardize(client(x)), target, released)
         tv = kornia.losses.total_variation(x, reduction="mean").mean(1)
         loss = (feature_loss + settings.tv_weight * tv).sum()
         with torch.no_grad():
@@ -219,6 +227,7 @@ class _WhiteBox(Configured):
         seed_everything(inputs.seed)
         image_size = target.image_size
         z_test = inputs.z_test[: inputs.budget.invert_images]
+        standardize = Standardizer.fit(inputs.z_train)
         parts = []
         for start in range(0, len(z_test), self.config.batch_size):
             z = z_test[start : start + self.config.batch_size].to(device)
@@ -231,6 +240,7 @@ class _WhiteBox(Configured):
                     fixed_input,
                     self.config,
                     self.config.iterations or inputs.budget.iterations,
+                    standardize,
                     input_noise=input_noise,
                     progress=inputs.progress,
                     desc=f"{self.name} attack",
@@ -247,14 +257,14 @@ class LikelihoodAttack(_WhiteBox):
     name: ClassVar[str] = "likelihood"
     search_space: ClassVar[dict[str, SearchParam]] = {
         "lr": SearchParam(1e-3, 5e-2, log=True),
-        "tv_weight": SearchParam(1e-3, 0.3, log=True),
+        "tv_weight": SearchParam(0.03, 10.0, log=True),
         "distance": SearchParam(choices=("mse", "cosine")),
     }
 
     @dataclass(frozen=True)
     class Config(SearchConfig):
         lr: float = 0.01
-        tv_weight: float = 0.01
+        tv_weight: float = 0.3
         batch_size: int = 32
         input_noise: float = 0.03  # std of the noise added to the generator's input, annealed
         width: int = 16  # channels of each generator
@@ -286,7 +296,7 @@ class InversionAttack(_WhiteBox):
     name: ClassVar[str] = "inversion"
     search_space: ClassVar[dict[str, SearchParam]] = {
         "lr": SearchParam(1e-2, 0.2, log=True),
-        "tv_weight": SearchParam(1e-3, 0.3, log=True),
+        "tv_weight": SearchParam(0.05, 20.0, log=True),
     }
 
     Config = SearchConfig

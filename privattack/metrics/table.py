@@ -6,7 +6,8 @@ branch on metric names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +42,25 @@ class Metric:
     estimate: Estimator
     null: NullBaseline | None = None
     primary: bool = False  # the metric the worst case of its kind is chosen by
+    null_name: str = ""  # what the null baseline is, in words
+    constant: Callable[[Tensor], Tensor] | None = None  # outputs with z's influence removed
+
+    def failure(self, estimate: Estimate, baselines: Mapping[str, float | None]) -> str | None:
+        """Why an attack scoring ``estimate`` did not learn (None when it did): its score is
+        NaN, or its interval reaches one of ``baselines`` (what scores an attacker who ignores
+        z, by name), or lies on the private side of it."""
+        low, high = estimate.ci
+        if not all(math.isfinite(v) for v in (estimate.mean, low, high)):
+            return f"diverged: its {self.name} is not a number"
+        for name, null in baselines.items():
+            if null is None:
+                continue
+            if low <= null if self.higher_is_worse else high >= null:
+                return (
+                    f"no better than {name}: {self.name} {estimate.mean:.3f} "
+                    f"[{low:.3f}, {high:.3f}] against {null:.3f}"
+                )
+        return None
 
     def worse(self, a: float, b: float) -> bool:
         """Whether ``b`` is worse than ``a``: more leakage, or less utility."""
@@ -59,6 +79,17 @@ def _mean_image(fn: Callable[[Tensor, Tensor], Tensor]) -> NullBaseline:
         return fn(x_train.mean(0, keepdim=True).expand_as(x_test), x_test).mean().item()
 
     return null
+
+
+def _average_output(images: Tensor) -> Tensor:
+    """Every reconstruction replaced by their average: what the attack outputs whatever z is."""
+    return images.mean(0, keepdim=True).expand_as(images)
+
+
+def _modal_output(logits: Tensor) -> Tensor:
+    """Every prediction replaced by the class the attack predicts most often."""
+    modal = torch.bincount(logits.argmax(1), minlength=logits.shape[1]).argmax()
+    return torch.nn.functional.one_hot(modal, logits.shape[1]).float().expand_as(logits)
 
 
 def _accuracy(logits: Tensor, y: Tensor, _: Tensor, seed: int) -> Estimate:
@@ -87,7 +118,16 @@ def _image(
 ) -> Metric:
     bound = "max" if higher else "min"
     return Metric(
-        name, "input", higher, f"{bound}_{name}", text, _per_image(fn), _mean_image(fn), primary
+        name,
+        "input",
+        higher,
+        f"{bound}_{name}",
+        text,
+        _per_image(fn),
+        _mean_image(fn),
+        primary,
+        "the mean training image",
+        _average_output,
     )
 
 
@@ -104,6 +144,8 @@ METRICS: tuple[Metric, ...] = (
         _accuracy,
         chance,
         primary=True,
+        null_name="always guessing the majority class",
+        constant=_modal_output,
     ),
     Metric(
         "balanced_accuracy",

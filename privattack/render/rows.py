@@ -26,12 +26,13 @@ def summary_rows(report: Report) -> list[Row]:
         )
     ]
     for attack, leakage in report.leakage.items():
+        label = attack if leakage.failed is None else f"{attack} (FAILED: {leakage.failed})"
         for name, estimate in leakage.metrics.items():
             null = report.null.get(name)
             default = leakage.default.get(name)
             rows.append(
                 (
-                    attack,
+                    label,
                     name,
                     interval(estimate),
                     "-" if default is None else interval(default),

@@ -42,6 +42,23 @@ def test_decoder_fails_against_noise(noise_faces: privattack.Report) -> None:
     assert noise_faces.utility_source == "probe"  # no predict: a probe measures utility
 
 
+def test_attacks_that_learn_nothing_are_failed_never_privacy(
+    noise_faces: privattack.Report, undefended_faces: privattack.Report
+) -> None:
+    """Against noise every attack scores the mean image: each is marked failed, there is no
+    worst case, and the suite's threshold is an error rather than a pass."""
+    for attack, leak in noise_faces.leakage.items():
+        assert leak.failed and "no better than the mean training image" in leak.failed, attack
+    assert noise_faces.worst_case is None
+    (verdict,) = noise_faces.verdicts()
+    assert not verdict.passed and "every attack that reports ssim failed" in verdict.error
+    assert not noise_faces.passes({"max_ssim": 0.99})
+    assert "FAILED (no better than the mean training image" in noise_faces.summary()
+    assert all(leak.failed is None for leak in undefended_faces.leakage.values())
+    loaded = privattack.Report.from_dict(noise_faces.to_dict())
+    assert loaded.leakage["decoder"].failed == noise_faces.leakage["decoder"].failed
+
+
 @pytest.mark.parametrize("attack", ["likelihood", "inversion"])
 def test_white_box_attacks_reconstruct_undefended_faces(
     undefended_faces: privattack.Report, attack: str

@@ -121,6 +121,26 @@ def test_a_gate_that_cannot_run_is_an_error_in_junit(
     assert (root.get("errors"), root.get("failures")) == ("1", "0")
 
 
+def test_a_gate_whose_attacks_all_failed_is_an_error_never_a_pass(
+    places: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A defense that releases noise makes every attack fail: its gate cannot pass on that."""
+    (places / "catalogue_noise.py").write_text(
+        "import torch\n\n"
+        "class Noise:\n    stochastic = True\n"
+        "    def release(self, x):\n        return torch.randn(len(x), 8, 4, 4)\n\n"
+        "def build():\n    return Noise()\n"
+    )
+    monkeypatch.chdir(places)
+    monkeypatch.syspath_prepend(str(places))
+    gates = _gates_file(places, "catalogue_noise:build")
+    code, printed = _run(["gate", str(gates), "--out", str(places / "out")], capsys)
+    assert code == 2, printed
+    assert "ERROR: every attack that reports ssim failed (decoder: no better than" in printed
+    root = ET.parse(places / "out" / "junit.xml").getroot()
+    assert (root.get("errors"), root.get("failures")) == ("1", "0")
+
+
 def test_a_malformed_gates_file_still_writes_junit(
     places: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
