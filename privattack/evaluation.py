@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 from privattack import validate
 from privattack.attacks.base import Reconstructions
 from privattack.errors import UnknownNameError
+from privattack.eta import plan
 from privattack.manifest import manifest
 from privattack.metrics import primary
 from privattack.nulls import null_baselines
-from privattack.prepare import Prepared, prepare
-from privattack.protocol import Defense
+from privattack.prepare import Prepared, prepare, resolve_defense
+from privattack.protocol import Defense, capabilities
 from privattack.registry import attacks as attack_registry
 from privattack.report import Leakage, Report, worst_case
-from privattack.run import RunContext
+from privattack.run import RunContext, rough
 from privattack.samples import grid_samples
 from privattack.scoring import score
 from privattack.suites import Suite
@@ -102,9 +103,21 @@ def evaluate(
     tuning = TuningOptions(trials, storage, study, sampler, pruner, prune)
     validate.tuning(storage, study, sampler, pruner, "evaluate")
     spec = load_suite(suite)
-    spec.budget(scale)
+    budget = spec.budget(scale)
     chosen = _chosen_attacks(spec, attacks)
     _check_out(out)
+    defense, info = resolve_defense(defense)
+    context = RunContext(seed, device, progress)
+    fits = capabilities(defense).fit and not getattr(defense, "fitted", False)
+    runs_trials = budget.trials if trials is None else trials
+    context.plan = plan(budget, info["name"], fits, chosen, runs_trials)
+    context.say(
+        f"privattack: {info['name']} on {spec.name} ({scale} scale, seed {seed}): "
+        + ("fit, " if fits else "")
+        + f"release, utility, {len(chosen)} attack{'s' * (len(chosen) > 1)} "
+        + f"({', '.join(chosen)}), {runs_trials} tuning trial{'s' * (runs_trials != 1)} each; "
+        + f"{rough(sum(context.plan.values()))} on a 2-core CPU"
+    )
     prepared = prepare(
         defense,
         spec,
@@ -115,8 +128,9 @@ def evaluate(
         progress=progress,
         cache=cache,
         before_fit=_study_check(spec, scale, seed, chosen, tuning),
+        context=context,
     )
-    return assess(prepared, chosen, tuning, RunContext(seed, device, progress), out)
+    return assess(prepared, chosen, tuning, context, out)
 
 
 def evaluate_activations(
@@ -201,7 +215,7 @@ def assess(
     """The second half of ``evaluate``: utility, every chosen attack, the report."""
     context.seconds.update(prepared.seconds)
     with context.phase("utility"):
-        utility, utility_source = measure_utility(prepared, context)
+        utility, utility_source, utility_detail = measure_utility(prepared, context)
     nulls = null_baselines(prepared)
     leakage: dict[str, Leakage] = {}
     skipped: dict[str, str] = {}
@@ -226,6 +240,7 @@ def assess(
         data=prepared.data_info,
         utility=utility,
         utility_source=utility_source,
+        utility_detail=utility_detail,
         leakage=leakage,
         null=nulls,
         worst_case=worst,

@@ -27,7 +27,7 @@ from privattack.protocol import (
     capabilities,
 )
 from privattack.registry import defenses as defense_registry
-from privattack.release import Released, call_defense, release
+from privattack.release import Released, call_defense, release, weights_digest
 from privattack.run import RunContext
 from privattack.suites import Budget, Suite
 from privattack.suites import load as load_suite
@@ -90,7 +90,9 @@ def resolve_defense(defense: Defense | str) -> tuple[Defense, dict[str, Any]]:
         return built, {"name": name, "params": dict(getattr(built, "params", {}))}
     capabilities(defense)  # raises a clear error when release is missing
     params = getattr(defense, "params", {})
-    name = defense_registry.name_of(defense) or type(defense).__name__
+    own = getattr(defense, "name", None)
+    name = defense_registry.name_of(defense) or (own if isinstance(own, str) else None)
+    name = name or type(defense).__name__
     return defense, {"name": name, "params": dict(params)}
 
 
@@ -172,13 +174,15 @@ def prepare(
     progress: bool = True,
     cache: bool = True,
     before_fit: Callable[[dict[str, Any], dict[str, str]], None] | None = None,
+    context: RunContext | None = None,
 ) -> Prepared:
     """Draw the splits, fit the defense on defense_train and release both attack splits.
 
     Arguments as for ``privattack.evaluate``; ``before_fit(defense_info, fingerprints)`` runs
-    once the splits are drawn and before anything trains (the last cheap moment to refuse).
+    once the splits are drawn and before anything trains (the last cheap moment to refuse);
+    ``context`` is the run's (with its progress plan) when an evaluation passes one.
     """
-    context = RunContext(seed, device, progress)
+    context = context or RunContext(seed, device, progress)
     spec = load_suite(suite)
     budget = spec.budget(scale)
     defense_obj, info = resolve_defense(defense)
@@ -248,6 +252,8 @@ def prepare(
         if status == "miss":
             status = _store(defense_obj, key, material, released)
     caps = capabilities(defense_obj)
+    if released.client is not None:
+        info["client_weights"] = weights_digest(released.client)
 
     return Prepared(
         suite=spec,

@@ -7,6 +7,7 @@ attack_test when the defense has ``predict``, and what it offers a white-box adv
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,15 @@ def call_defense(defense: Defense, method: str, *args: Any) -> Any:
         raise DefenseError(
             f"{type(defense).__name__}.{method}() raised {type(error).__name__}: {error}"
         ) from error
+
+
+def weights_digest(module: nn.Module) -> str:
+    """A short SHA-256 of a module's parameters and buffers: which weights produced a report."""
+    digest = hashlib.sha256()
+    for name, tensor in module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()[:16]
 
 
 def memory_format_of(z: Tensor) -> str:

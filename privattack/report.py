@@ -143,6 +143,7 @@ class Report:
     skipped: dict[str, str]
     manifest: dict[str, Any]
     thresholds: tuple[Threshold, ...] = ()  # the suite's defaults (its [gates])
+    utility_detail: str = ""  # how utility was measured, in words
     samples: dict[str, Tensor] = field(default_factory=dict, repr=False, compare=False)
 
     def candidates(self, of: Metric) -> list[tuple[str, Estimate, str | None]]:
@@ -182,7 +183,11 @@ class Report:
                 "seed": self.seed,
                 "defense": self.defense,
                 "data": self.data,
-                "utility": {"accuracy": self.utility.to_dict(), "source": self.utility_source},
+                "utility": {
+                    "accuracy": self.utility.to_dict(),
+                    "source": self.utility_source,
+                    "detail": self.utility_detail,
+                },
                 "leakage": {name: result.to_dict() for name, result in self.leakage.items()},
                 "null": self.null,
                 "worst_case": None if worst is None else asdict(worst),
@@ -223,6 +228,7 @@ class Report:
             skipped=dict(data.get("skipped", {})),
             manifest=dict(data.get("manifest", {})),
             thresholds=thresholds_of(data.get("thresholds", {})),
+            utility_detail=data["utility"].get("detail", ""),
         )
 
     @classmethod

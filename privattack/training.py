@@ -50,7 +50,9 @@ def train_supervised(
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * ((len(inputs) + batch_size - 1) // batch_size)
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+    bar = tqdm(
+        total=steps, desc=desc, disable=None if progress else True, leave=False
+    )  # a TTY only
     for epoch in range(1, epochs + 1):
         model.train()
         order = torch.randperm(len(inputs), generator=generator)

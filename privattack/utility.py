@@ -16,14 +16,15 @@ from privattack.training import predict_batched, seed_everything, train_supervis
 PROBE_LR = 1e-3
 
 
-def measure_utility(prepared: Prepared, context: RunContext) -> tuple[Estimate, str]:
-    """(task accuracy with its interval, "server" or "probe")."""
+def measure_utility(prepared: Prepared, context: RunContext) -> tuple[Estimate, str, str]:
+    """(task accuracy with its interval, "server" or "probe", what that means in words)."""
     task = prepared.task.task
     y_train = prepared.attack_train.labels[task]
     y_test = prepared.attack_test.labels[task]
     released = prepared.released
     if released.server_logits is not None:
         logits, source = released.server_logits, "server"
+        detail = f"the defense's own predict() on attack_test, for the task {task!r}"
     else:
         seed = context.seed_for("probe")
         seed_everything(seed)
@@ -44,4 +45,9 @@ def measure_utility(prepared: Prepared, context: RunContext) -> tuple[Estimate, 
         )
         logits = predict_batched(probe, standardize(released.test), RELEASE_BATCH, context.device)
         source = "probe"
-    return UTILITY.estimate(logits, y_test, y_train, context.seed_for("ci")), source
+        detail = (
+            f"the defense has no predict(): a small classifier trained on attack_train's "
+            f"released activations for the task {task!r} ({prepared.task.num_classes} classes), "
+            "scored on attack_test; the defense's own server may do better or worse"
+        )
+    return UTILITY.estimate(logits, y_test, y_train, context.seed_for("ci")), source, detail

@@ -1,4 +1,4 @@
-"""Suites: the nine built-ins load; malformed files fail with the file and the key."""
+"""Suites: the built-ins load, share their bases, round-trip; included files stay beside them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 
 from privattack import SuiteError, UnknownNameError, suites
 
-NINE = {
+BUILT_IN = {
+    "demo_cifar10",
+    "demo_faces",
     "cifar10_input",
     "cifar10_attribute",
     "celeba_input",
@@ -21,9 +23,9 @@ NINE = {
 }
 
 
-def test_all_nine_suites_load_with_three_scales() -> None:
-    assert set(suites.names()) == NINE
-    for name in NINE:
+def test_every_built_in_suite_loads_with_three_scales() -> None:
+    assert set(suites.names()) == BUILT_IN
+    for name in BUILT_IN:
         suite = suites.load(name)
         assert [suite.budget(s).scale for s in ("smoke", "quick", "paper")]
         assert suite.budget("paper").official_splits
@@ -137,5 +139,5 @@ def test_cli_lists_all_suites_available_with_shared_data(shared_root: Path) -> N
     assert result.returncode == 0, result.stderr
     output = result.stdout
     rows = [line for line in output.splitlines()[1:] if line.strip()]
-    assert {row.split()[0] for row in rows} == NINE
+    assert {row.split()[0] for row in rows} == BUILT_IN
     assert all("available" in row for row in rows)

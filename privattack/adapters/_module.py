@@ -29,6 +29,10 @@ class ModuleDefense:
         if isinstance(model, nn.Module):
             model.eval()
 
+    def __repr__(self) -> str:
+        kind = "white-box" if self._white_box else "black box"
+        return f"ModuleDefense({self.params['model']}, {kind}, frozen)"
+
     @property
     def client(self) -> nn.Module:
         """The wrapped module, when the adversary may differentiate through it."""

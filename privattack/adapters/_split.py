@@ -6,7 +6,9 @@ mode (privattack never trains it) and follow its device and dtype. The client is
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -40,6 +42,16 @@ class SplitPretrained:
         self.params = params
 
     @property
+    def name(self) -> str:
+        """How reports name it: the model and where it is cut."""
+        where = self.params.get("node", self.params.get("cut", self.params.get("index")))
+        return f"{self.params.get('model', type(self).__name__)} @ {where}"
+
+    def __repr__(self) -> str:
+        where = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({where}; white-box client, frozen)"
+
+    @property
     def client(self) -> nn.Module:
         """The frozen client (normalisation + the model up to the split point)."""
         return self._client
@@ -52,6 +64,21 @@ class SplitPretrained:
         """Images (B, 3, H, W) in [0, 1] -> the model's activation at the split point."""
         reference = self._reference()
         return self._client(check_images(x).to(reference.device, reference.dtype))
+
+
+class ServedSplit(SplitPretrained):
+    """A split pretrained model with its server half too: ``predict`` runs the rest of the
+    model, so utility is the model's own task accuracy (not a probe's)."""
+
+    def __init__(self, client: nn.Module, server: nn.Module, params: dict[str, Any]) -> None:
+        super().__init__(client, params)
+        self._server = server.eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def predict(self, z: Tensor) -> Tensor:
+        """The rest of the model on activations ``z``: task logits (B, K)."""
+        reference = self._reference()
+        return self._server(z.to(reference.device, reference.dtype))
 
 
 class _LastNode(nn.Module):
@@ -118,7 +145,15 @@ def timm_model(
     model = model_or_name
     if isinstance(model_or_name, str):
         model = timm.create_model(model_or_name, pretrained=False)
-        if checkpoint is not None:
+        if checkpoint is None:
+            warnings.warn(
+                f"adapters.timm({model_or_name!r}) without a checkpoint builds the model with "
+                "RANDOM weights (privattack never downloads any): what leaks from a random "
+                "network says nothing about the trained one. Pass checkpoint=PATH.",
+                UserWarning,
+                stacklevel=2,
+            )
+        else:
             model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
     assert isinstance(model, nn.Module)
     stages = len(getattr(model, "feature_info", []))
@@ -136,4 +171,7 @@ def timm_model(
     )
     client.to(next(model.parameters()).device)
     name = model_or_name if isinstance(model_or_name, str) else type(model).__name__
-    return SplitPretrained(client, {"model": name, "index": index})
+    params: dict[str, Any] = {"model": name, "index": index}
+    if isinstance(model_or_name, str):
+        params["weights"] = "random" if checkpoint is None else Path(checkpoint).name
+    return SplitPretrained(client, params)

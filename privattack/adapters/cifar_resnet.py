@@ -8,7 +8,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from torch import Tensor, nn
+
+from privattack.errors import UnknownNameError
+
+from ._split import NormalisedClient, ServedSplit
 
 CIFAR_MEAN = (0.485, 0.456, 0.406)  # the normalisation that checkpoint was trained with
 CIFAR_STD = (0.229, 0.224, 0.225)
@@ -67,10 +72,47 @@ class ResNet20(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(out, 1).flatten(1))
 
 
-def load_resnet20(path: str | Path) -> ResNet20:
-    """ResNet-20 with the weights of ``resnet20-12fca82f.th`` (keys prefixed ``module.``)."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    state = checkpoint.get("state_dict", checkpoint)
+BUNDLED_WEIGHTS = Path(__file__).parents[1] / "data" / "bundled" / "weights"
+BUNDLED_RESNET20 = BUNDLED_WEIGHTS / "resnet20_cifar10.safetensors"
+CUTS = ("stem", "layer1", "layer2", "layer3")
+
+
+def load_resnet20(path: str | Path = BUNDLED_RESNET20) -> ResNet20:
+    """ResNet-20 with pretrained CIFAR-10 weights: the ones bundled with privattack (the
+    default, safetensors), or a checkpoint such as ``resnet20-12fca82f.th`` (keys prefixed
+    ``module.``, loaded with ``weights_only=True``)."""
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        state = load_file(str(path))
+    else:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        state = checkpoint.get("state_dict", checkpoint)
     model = ResNet20()
     model.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
     return model.eval()
+
+
+def resnet20(cut: str = "layer1", weights: str | Path = BUNDLED_RESNET20) -> ServedSplit:
+    """The pretrained CIFAR-10 ResNet-20 split after ``cut`` ("stem", "layer1", "layer2",
+    "layer3"): the client runs the stem and the blocks up to the cut (white-box), the server
+    the rest and the classifier, so utility is the model's own accuracy on attack_test.
+
+    Example:
+        >>> defense = resnet20("layer2")
+        >>> defense.release(torch.rand(2, 3, 32, 32)).shape
+        torch.Size([2, 32, 16, 16])
+    """
+    if cut not in CUTS:
+        raise UnknownNameError("cut of ResNet-20", cut, CUTS)
+    model = load_resnet20(weights)
+    blocks = [
+        nn.Sequential(model.conv1, model.bn1, nn.ReLU()),
+        model.layer1,
+        model.layer2,
+        model.layer3,
+    ]
+    k = CUTS.index(cut) + 1
+    head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), model.linear)
+    client = NormalisedClient(nn.Sequential(*blocks[:k]), CIFAR_MEAN, CIFAR_STD)
+    params = {"model": "ResNet20 (CIFAR-10)", "cut": cut, "weights": Path(weights).name}
+    return ServedSplit(client, nn.Sequential(*blocks[k:], head), params)

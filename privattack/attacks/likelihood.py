@@ -162,7 +162,7 @@ def invert(
     optimiser = torch.optim.Adam(images.parameters(), lr=settings.lr)
     best = torch.full((len(z),), float("inf"), device=z.device)
     chosen: Tensor | None = None
-    for step in tqdm(range(iterations), desc=desc, disable=not progress, leave=False):
+    for step in tqdm(range(iterations), desc=desc, disable=None if progress else True, leave=False):
         scale = input_noise * (1 - step / iterations)
         # Noise drawn in the default layout: randn_like of a channels-last input is 8x slower.
         if scale:

@@ -12,12 +12,46 @@ from torch import Tensor
 BOOTSTRAP_RESAMPLES = 1000
 
 
+def _number(value: object) -> float:
+    """A number, or an Estimate's mean, to compare an Estimate with."""
+    if isinstance(value, Estimate):
+        return value.mean
+    if isinstance(value, int | float):
+        return float(value)
+    raise TypeError(f"an Estimate compares with numbers or Estimates, not {type(value).__name__}.")
+
+
 @dataclass(frozen=True)
 class Estimate:
-    """A statistic over the test samples and its 95% bootstrap interval."""
+    """A statistic over the test samples and its 95% bootstrap interval.
+
+    It behaves as its mean where a number is expected, and keeps its interval:
+
+    >>> e = Estimate(0.42, (0.40, 0.45))
+    >>> float(e), e > 0.4, f"{e:.2f}", e.ci
+    (0.42, True, '0.42', (0.4, 0.45))
+    """
 
     mean: float
     ci: tuple[float, float]
+
+    def __float__(self) -> float:
+        return float(self.mean)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.mean, spec) if spec else repr(self)
+
+    def __lt__(self, other: object) -> bool:
+        return self.mean < _number(other)
+
+    def __le__(self, other: object) -> bool:
+        return self.mean <= _number(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self.mean > _number(other)
+
+    def __ge__(self, other: object) -> bool:
+        return self.mean >= _number(other)
 
     def to_dict(self) -> dict[str, object]:
         """``{"mean": ..., "ci": [low, high]}``, as in report.json."""

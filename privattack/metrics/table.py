@@ -172,6 +172,7 @@ UTILITY = Metric(
     "task accuracy on attack_test",
     _accuracy,
     chance,
+    null_name="always guessing the majority task class",
 )
 
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from html import escape
 
+from privattack.render.charts import intervals_svg
 from privattack.render.plots import curves_of, privacy_utility_png
 from privattack.render.rows import summary_rows
 from privattack.report import Report
@@ -18,6 +19,7 @@ table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 .pass { color: #176117; font-weight: bold; } .fail { color: #b00020; font-weight: bold; }
+.banner { background: #fff3cd; border: 1px solid #e0b000; padding: 0.6em 1em; margin: 1em 0; }
 img { image-rendering: pixelated; max-width: 100%; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 """
@@ -25,6 +27,16 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 
 def _png(data: bytes) -> str:
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+
+def _banner(report: Report) -> str:
+    """A warning on reports whose numbers are not for decisions."""
+    if report.scale != "smoke":
+        return ""
+    return (
+        "<div class='banner'>Smoke scale: a few dozen images and epochs, for tests. These "
+        "numbers are not for decisions; evaluate at quick or paper scale.</div>"
+    )
 
 
 def _tuning_html(report: Report) -> str:
@@ -65,6 +77,9 @@ def to_html(
         f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>",
         f"<p>scale <b>{escape(report.scale)}</b>, seed {report.seed}, defense parameters "
         f"<code>{escape(json.dumps(report.defense['params']))}</code></p>",
+        _banner(report),
+        f"<p>Utility: {escape(report.utility_detail)}.</p>" if report.utility_detail else "",
+        "<h2>Leakage and utility</h2>" + intervals_svg(report),
         "<h2>Summary</h2><table><tr><th>attack</th><th>metric</th><th>mean [95% CI]</th>"
         f"<th>default params</th><th>null baseline</th></tr>{table}</table>",
         _tuning_html(report),
@@ -87,14 +102,17 @@ def to_html(
             f"{escape(v.describe())}</li>"
             for v in chosen
         )
-        parts.append(f"<h2>Verdicts</h2><ul>{items}</ul>")
+        parts.append(f"<h2>Verdicts</h2><ul class='verdicts'>{items}</ul>")
     if grid_png:
         parts.append(
             "<h2>Reconstructions</h2><p>First row: the private test images, those the "
-            "worst-case attack reconstructs best first; below, each attack.</p>" + _png(grid_png)
+            "worst-case attack reconstructs best first; below, each attack, each tile with its "
+            "SSIM to the image above it.</p>" + _png(grid_png)
         )
     if len(curve) > 1:
-        parts.append("<h2>Privacy-utility</h2>" + _png(privacy_utility_png(curves_of(curve))))
+        null = report.null.get(report.worst_case.metric) if report.worst_case else None
+        plot = privacy_utility_png(curves_of(curve), null=null)
+        parts.append("<h2>Privacy-utility</h2>" + _png(plot))
     parts.append(
         "<h2>Manifest</h2><pre>"
         + escape(json.dumps({"data": report.data, "manifest": report.manifest}, indent=2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import timm
 import torch
@@ -129,3 +130,28 @@ def test_pretrained_cifar_resnet20_leaks_less_when_cut_deeper() -> None:
         )
         ssim[node] = report.leakage["decoder"].ssim
     assert ssim["layer3"].ci[1] < ssim["layer1"].ci[0]
+
+
+def test_the_bundled_resnet20_is_served_at_its_real_accuracy() -> None:
+    """The pretrained CIFAR-10 ResNet-20 ships with privattack: its client is white-box, its
+    server predicts, and on CIFAR-10 test images it never saw it is as accurate as published
+    for these JPEG copies (about 81%)."""
+    from privattack.data import open_dataset
+
+    data = open_dataset("cifar10", None)  # the bundled images: 2,000 of them are test images
+    test = np.flatnonzero(data.partition == "test")[:500]
+    defense = privattack.adapters.resnet20("layer2")
+    assert privattack.capabilities(defense).predict and privattack.capabilities(defense).client
+    with torch.no_grad():
+        logits = defense.predict(defense.release(data.images(test, 32)))
+    accuracy = (logits.argmax(1) == torch.from_numpy(data.label("class")[test])).float().mean()
+    assert 0.75 < accuracy < 0.9
+    assert "ResNet20 (CIFAR-10)" in repr(defense) and defense.name.endswith("@ layer2")
+    with pytest.raises(privattack.UnknownNameError, match="no cut of ResNet-20 named 'layer4'"):
+        privattack.adapters.resnet20("layer4")
+
+
+def test_a_timm_model_by_name_without_weights_warns_loudly() -> None:
+    with pytest.warns(UserWarning, match="RANDOM weights"):
+        defense = privattack.adapters.timm("resnet18", index=1)
+    assert defense.params["weights"] == "random"

@@ -54,7 +54,9 @@ def test_bundled_data_is_used_without_a_root(bundled_only: None) -> None:
     assert fairface.layout == "bundled" and len(fairface) == 572
     assert fairface.num_classes("race") == 7
     cifar = open_dataset("cifar10")
-    assert len(cifar) == 4000 and np.bincount(cifar.label("class")).tolist() == [400] * 10
+    assert len(cifar) == 6000 and np.bincount(cifar.label("class")).tolist() == [600] * 10
+    test = cifar.partition == "test"  # the 2,000 test images, 200 per class
+    assert np.bincount(cifar.label("class")[test]).tolist() == [200] * 10
 
 
 def test_bundled_fairface_matches_the_shared_faces(bundled_only: None) -> None:

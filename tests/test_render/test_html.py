@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 import subprocess
@@ -51,26 +53,28 @@ def test_markdown_summary(saved: tuple[privattack.Report, Path]) -> None:
     assert "| decoder | ssim |" in text and "strict: max_ssim <= 0.3" in text
 
 
-def test_every_image_loads_in_headless_chromium(
-    saved: tuple[privattack.Report, Path], tmp_path: Path
-) -> None:
+PROBE = """<script>window.addEventListener('load', () => {
+  const box = (e) => e.getBoundingClientRect();
+  const drawn = (e) => box(e).width > 0 || box(e).height > 0;  // a line is thin one way
+  const visible = (e) => box(e).width > 0 && box(e).height > 0;
+  const imgs = [...document.images];
+  document.title = JSON.stringify({
+    images: imgs.length, loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+    errorbars: [...document.querySelectorAll('.intervals .errorbar')].filter(drawn).length,
+    estimates: [...document.querySelectorAll('.intervals .estimate')].filter(visible).length,
+    nulls: [...document.querySelectorAll('.intervals .null')].filter(drawn).length,
+    verdicts: [...document.querySelectorAll('.verdicts li')].filter(visible)
+      .map(e => e.textContent),
+    banner: [...document.querySelectorAll('.banner')].filter(visible).map(e => e.textContent),
+  });
+});</script></body>"""
+
+
+def _chromium(page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    _, out = saved
-    probe = (
-        (out / "report.html")
-        .read_text()
-        .replace(
-            "</body>",
-            "<script>window.addEventListener('load', () => { const imgs = [...document.images];"
-            " document.title = 'loaded ' + imgs.filter(i => i.complete && i.naturalWidth > 0)"
-            ".length + ' of ' + imgs.length; });</script></body>",
-        )
-    )
-    page = tmp_path / "probe.html"
-    page.write_text(probe)
-    result = subprocess.run(
+    return subprocess.run(
         [
             browser,
             "--headless",
@@ -83,13 +87,33 @@ def test_every_image_loads_in_headless_chromium(
             "--disable-sync",
             f"--user-data-dir={tmp_path / 'profile'}",
             "--virtual-time-budget=5000",
-            "--dump-dom",
+            "--window-size=1200,2400",
+            *extra,
             page.as_uri(),
         ],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    title = re.search(r"<title>(.*?)</title>", result.stdout)
+
+
+def test_the_page_draws_in_headless_chromium(
+    saved: tuple[privattack.Report, Path], tmp_path: Path
+) -> None:
+    """Rendered by a real browser: every image loads, each interval is drawn as an error bar
+    with its point and null mark, the verdicts and the smoke-scale banner are on the page."""
+    report, out = saved
+    page = tmp_path / "probe.html"
+    page.write_text((out / "report.html").read_text().replace("</body>", PROBE))
+    result = _chromium(page, tmp_path, "--dump-dom")
+    title = re.search(r"<title>(.*?)</title>", result.stdout, re.S)
     assert title is not None, result.stderr[-2000:]
-    assert title.group(1) == "loaded 2 of 2"
+    drawn = json.loads(html.unescape(title.group(1)))
+    rows = 1 + len(report.leakage)  # utility, then each attack
+    assert drawn["images"] == drawn["loaded"] == 2
+    assert (drawn["errorbars"], drawn["estimates"], drawn["nulls"]) == (3 * rows, rows, rows)
+    assert len(drawn["verdicts"]) == 1 and "strict: max_ssim <= 0.3" in drawn["verdicts"][0]
+    assert len(drawn["banner"]) == 1 and "not for decisions" in drawn["banner"][0]
+    screenshot = tmp_path / "page.png"
+    _chromium(out / "report.html", tmp_path, f"--screenshot={screenshot}")
+    assert screenshot.stat().st_size > 50_000  # a page, not a blank one
