@@ -1,15 +1,50 @@
 """What several test modules share: small defenses (an encoder that releases noise, broken
-ones) and the numbers of a report that must match between two runs."""
+ones), a nearest-neighbour attack to register, a whole suite file, and the numbers of a report
+that must match between two runs."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from privattack.attacks import AttackInputs, Reconstructions
+from privattack.attacks.configured import Configured
 from privattack.protocol import check_images
+from privattack.registry import attacks
 from privattack.report import Report
+from privattack.searchspace import SearchParam
+
+SUITE_TEXT = """version = 1
+description = "FairFace faces at 64 px."
+
+[data]
+dataset = "fairface"
+image_size = 64
+task = "gender"
+sensitive = "input"
+
+[attacks.decoder]
+
+[attacks.likelihood]
+
+[gates]
+max_ssim = 0.5
+
+[scales.smoke]
+splits = { defense_train = 64, attack_train = 128, attack_test = 64 }
+
+[scales.quick]
+splits = { defense_train = 272, attack_train = 200, attack_test = 100 }
+trials = 10
+
+[scales.paper]
+splits = { defense_train = 60000, attack_train = 20000, attack_test = 10000 }
+official_splits = true
+"""
+"""A whole suite file (no includes): the FairFace faces, two attacks, a gate, three scales."""
 
 
 def numbers(report: Report) -> dict[str, Any]:
@@ -66,3 +101,29 @@ class BadPredict:
 
     def predict(self, z: Tensor) -> Tensor:
         return z.flatten(1)[:, 0]  # (B,) instead of logits (B, K)
+
+
+def register_nearest(attack: str, calls: list[AttackInputs], dies: dict[str, bool]) -> None:
+    """Register ``attack``: k-nearest neighbours in z (k tuned in 1..8), recording every
+    ``AttackInputs`` it receives in ``calls``; it raises once when ``dies["now"]`` is set (a
+    worker that dies mid-trial). ``attacks.unregister(attack)`` removes it."""
+
+    @attacks.register(attack)
+    class Nearest(Configured):
+        name: ClassVar[str] = attack
+        target: ClassVar[str] = "input"
+        requires: ClassVar[tuple[str, ...]] = ()
+        search_space: ClassVar[dict[str, SearchParam]] = {"k": SearchParam(1, 8)}
+
+        @dataclass(frozen=True)
+        class Config:
+            k: int = 1
+
+        def run(self, data: AttackInputs) -> Reconstructions:
+            if dies.get("now"):
+                dies["now"] = False
+                raise RuntimeError("the worker died")
+            calls.append(data)
+            distance = torch.cdist(data.z_test.flatten(1), data.z_train.flatten(1))
+            idx = distance.topk(self.config.k, largest=False).indices
+            return Reconstructions(data.secret_train[idx].mean(1), self.params())

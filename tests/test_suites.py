@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import SUITE_TEXT as BASE
 
 from privattack import SuiteError, UnknownNameError, suites
 
@@ -40,35 +41,6 @@ def test_celeba_input_matches_the_issue() -> None:
         "input",
     )
     assert suite.budget("quick").image_size == 64 and suite.budget("paper").image_size == 112
-
-
-BASE = """version = 1
-description = "FairFace faces at 64 px."
-
-[data]
-dataset = "fairface"
-image_size = 64
-task = "gender"
-sensitive = "input"
-
-[attacks.decoder]
-
-[attacks.likelihood]
-
-[gates]
-max_ssim = 0.5
-
-[scales.smoke]
-splits = { defense_train = 64, attack_train = 128, attack_test = 64 }
-
-[scales.quick]
-splits = { defense_train = 272, attack_train = 200, attack_test = 100 }
-trials = 10
-
-[scales.paper]
-splits = { defense_train = 60000, attack_train = 20000, attack_test = 10000 }
-official_splits = true
-"""
 
 
 def _write(tmp_path: Path, text, name: str = "mine.toml") -> Path:

@@ -9,24 +9,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import optuna
 import pytest
-import torch
 import torch.nn.functional as F
 from conftest import REPO, cli
+from helpers import register_nearest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor
 
 import privattack
 from privattack import suites
-from privattack.attacks import AttackInputs, Reconstructions
-from privattack.attacks.configured import Configured
+from privattack.attacks import AttackInputs
 from privattack.errors import TuningError
 from privattack.registry import attacks
 from privattack.render import to_html, to_markdown
@@ -81,24 +78,7 @@ class _Pooled:
 def nearest() -> Iterator[list[AttackInputs]]:
     """A real attack registered for the test: k-nearest neighbours in z, recording its data."""
     calls: list[AttackInputs] = []
-
-    @attacks.register("nearest")
-    class Nearest(Configured):
-        name: ClassVar[str] = "nearest"
-        target: ClassVar[str] = "input"
-        requires: ClassVar[tuple[str, ...]] = ()
-        search_space: ClassVar[dict[str, SearchParam]] = {"k": SearchParam(1, 8)}
-
-        @dataclass(frozen=True)
-        class Config:
-            k: int = 1
-
-        def run(self, data: AttackInputs) -> Reconstructions:
-            calls.append(data)
-            distance = torch.cdist(data.z_test.flatten(1), data.z_train.flatten(1))
-            idx = distance.topk(self.config.k, largest=False).indices
-            return Reconstructions(data.secret_train[idx].mean(1), self.params())
-
+    register_nearest("nearest", calls, {})
     yield calls
     attacks.unregister("nearest")
 

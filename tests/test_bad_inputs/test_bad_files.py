@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import SUITE_TEXT as BASE
 
 import privattack
 from privattack import suites
@@ -23,34 +24,6 @@ from privattack.tuning import journal_storage
 
 SUITE_FILES = Path(__file__).parents[1] / "suite_files"
 SHARED = Path(__file__).parents[2].parent / "shared" / "data"
-
-BASE = """version = 1
-description = "FairFace faces at 64 px."
-
-[data]
-dataset = "fairface"
-image_size = 64
-task = "gender"
-sensitive = "input"
-
-[attacks.decoder]
-
-[attacks.likelihood]
-
-[gates]
-max_ssim = 0.5
-
-[scales.smoke]
-splits = { defense_train = 64, attack_train = 128, attack_test = 64 }
-
-[scales.quick]
-splits = { defense_train = 272, attack_train = 200, attack_test = 100 }
-trials = 10
-
-[scales.paper]
-splits = { defense_train = 60000, attack_train = 20000, attack_test = 10000 }
-official_splits = true
-"""
 
 
 def _decoder(line: str) -> tuple[str, str]:

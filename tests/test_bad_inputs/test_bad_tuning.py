@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
-import torch
 import torch.nn.functional as F
+from helpers import register_nearest
 from torch import Tensor
 
 import privattack
 from privattack import suites
-from privattack.attacks import AttackInputs, Reconstructions
-from privattack.attacks.configured import Configured
 from privattack.errors import TuningError
 from privattack.registry import attacks
-from privattack.searchspace import SearchParam
 from privattack.tuning import journal_storage
 
 
@@ -38,29 +33,10 @@ class Pooled:
 
 @pytest.fixture
 def flaky() -> Iterator[dict[str, bool]]:
-    """A nearest-neighbour attack that fails its first call when told to (a dying worker)."""
-    state = {"fail": False}
-
-    @attacks.register("flaky")
-    class Flaky(Configured):
-        name: ClassVar[str] = "flaky"
-        target: ClassVar[str] = "input"
-        requires: ClassVar[tuple[str, ...]] = ()
-        search_space: ClassVar[dict[str, SearchParam]] = {"k": SearchParam(1, 8)}
-
-        @dataclass(frozen=True)
-        class Config:
-            k: int = 1
-
-        def run(self, data: AttackInputs) -> Reconstructions:
-            if state["fail"]:
-                state["fail"] = False
-                raise RuntimeError("the worker died")
-            distance = torch.cdist(data.z_test.flatten(1), data.z_train.flatten(1))
-            idx = distance.topk(self.config.k, largest=False).indices
-            return Reconstructions(data.secret_train[idx].mean(1), self.params())
-
-    yield state
+    """A nearest-neighbour attack that dies in its next call when told to (a dying worker)."""
+    dies: dict[str, bool] = {}
+    register_nearest("flaky", [], dies)
+    yield dies
     attacks.unregister("flaky")
 
 
@@ -85,7 +61,7 @@ def test_the_defaults_run_again_after_a_worker_died_in_them(
     suite: privattack.suites.Suite, flaky: dict[str, bool], tmp_path: Path
 ) -> None:
     common = {"scale": "smoke", "study": "s", "progress": False}
-    flaky["fail"] = True  # the first trial (the defaults) dies
+    flaky["now"] = True  # the first trial (the defaults) dies
     with pytest.raises(RuntimeError, match="the worker died"):
         privattack.evaluate(
             Pooled(), suite, trials=2, storage=journal_storage(tmp_path / "s.log"), **common
