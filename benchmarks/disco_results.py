@@ -7,7 +7,8 @@ attack is also run in every family of ``--families`` on the same activations, an
 decoder column is the worst case over them (issue 7: a defense must not look private only
 because the decoder has the wrong shape). Writes one report per point, ``points.jsonl`` (one
 line per finished point; a rerun skips the points already there, so a stopped run resumes),
-Markdown tables (every point with 95% intervals; each configuration across seeds) and a
+Markdown tables (every point with 95% intervals; each configuration across seeds; identity:
+re-identification by the face model and image identifiability per attack) and a
 privacy-utility plot (each point the mean over seeds), into --out.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/disco_results.py \
@@ -30,6 +31,7 @@ from reproduce import (
     attack_point,
     finished,
     input_cells,
+    interval,
     worst_decoder,
 )
 
@@ -52,6 +54,38 @@ def table(lines: list[dict[str, Any]]) -> str:
     for line in lines:
         ratio = line["defense"]["params"].get("ratio", "-")
         cells = [line["label"], str(ratio), str(line["seed"]), *input_cells(line)]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+IDENTITY = ("reid_top1", "reid_top5", "iip_top1")
+
+
+def worst_identity(line: dict[str, Any], name: str) -> tuple[str, dict[str, Any]] | None:
+    """(attack, estimate) of the attack (each decoder family apart) with the highest ``name``."""
+    found = {f"decoder ({f})": v for f, v in (line.get("decoder_families") or {}).items()}
+    found.update({a: v for a, v in line["attacks"].items() if a != "decoder" or not found})
+    scored = [(attack, v[name]) for attack, v in found.items() if name in v]
+    return max(scored, key=lambda item: item[1]["mean"]) if scored else None
+
+
+def identity_table(lines: list[dict[str, Any]]) -> str:
+    """Per point: chance, then each identity metric's worst attack (decoder families apart)
+    and the likelihood attack's own."""
+    head = ["defense", "R", "seed", "chance (1 / gallery)", "worst case SSIM"]
+    for name in IDENTITY:
+        head += [f"{name} (worst attack)", f"likelihood {name}"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for line in lines:
+        if "iip_top1" not in line["null"]:
+            continue  # measured before identity leakage was
+        ratio = line["defense"]["params"].get("ratio", "-")
+        cells = [line["label"], str(ratio), str(line["seed"]), f"{line['null']['iip_top1']:.3f}"]
+        cells.append(f"{line['worst']['value']:.3f} ({line['worst']['attack']})")
+        for name in IDENTITY:
+            worst = worst_identity(line, name)
+            cells.append("-" if worst is None else f"{interval(worst[1])} ({worst[0]})")
+            cells.append(interval(line["attacks"].get("likelihood", {}).get(name)))
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
@@ -148,6 +182,7 @@ def main() -> None:
                 print(f"seed {seed} {label} R={ratio}: {line['seconds']:.0f} s", flush=True)
     lines = finished(summary)
     tables = f"{table(lines)}\nAcross seeds:\n\n{across_seeds(lines)}"
+    tables += f"\nIdentity:\n\n{identity_table(lines)}"
     (out / "table.md").write_text(f"suite {args.suite}, scale {args.scale}\n\n{tables}")
     (out / "privacy_utility.png").write_bytes(privacy_utility_png(mean_curves(lines)))
     print(tables)

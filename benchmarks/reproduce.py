@@ -132,7 +132,7 @@ def estimate(value: Any) -> dict[str, Any]:
 def family_leakage(
     prepared: Prepared, report: privattack.Report, families: list[str]
 ) -> dict[str, dict[str, Any]]:
-    """Decoder SSIM/PSNR/L1 per family: the report's own decoder, plus each other family
+    """Decoder metrics per family: the report's own decoder, plus each other family
     trained on the same attack_train activations and scored on the same attack_test images."""
     decoder = report.leakage["decoder"]
     found = {decoder.params["built"]: image_estimates(decoder)}
@@ -148,8 +148,8 @@ def family_leakage(
 
 
 def image_estimates(leak: Any) -> dict[str, dict[str, Any]]:
-    """A reconstruction attack's SSIM, PSNR and L1 as plain JSON."""
-    return {"ssim": estimate(leak.ssim), "psnr": estimate(leak.psnr), "l1": estimate(leak.l1)}
+    """A reconstruction attack's every metric (SSIM, PSNR, L1, identity) as plain JSON."""
+    return {name: estimate(value) for name, value in leak.metrics.items()}
 
 
 def attack_point(

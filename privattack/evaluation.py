@@ -18,7 +18,7 @@ from privattack.attacks.base import Reconstructions
 from privattack.errors import UnknownNameError
 from privattack.eta import plan
 from privattack.manifest import manifest
-from privattack.metrics import primary
+from privattack.metrics import identity_leads, measured, primary
 from privattack.nulls import null_baselines
 from privattack.prepare import Prepared, prepare, resolve_defense
 from privattack.protocol import Defense, capabilities
@@ -216,7 +216,7 @@ def assess(
     context.seconds.update(prepared.seconds)
     with context.phase("utility"):
         utility, utility_source, utility_detail = measure_utility(prepared, context)
-    nulls = null_baselines(prepared)
+    nulls = null_baselines(prepared, context)
     leakage: dict[str, Leakage] = {}
     skipped: dict[str, str] = {}
     reconstructions = {}
@@ -229,8 +229,13 @@ def assess(
         leakage[name], result = _attack(prepared, name, tuning, context)
         if isinstance(result, Reconstructions):
             reconstructions[name] = result.images
-    worst = worst_case(leakage, primary(prepared.target.kind))
+    kind = prepared.target.kind
+    chosen_metrics, skipped_metrics = measured(kind, prepared.suite.data.faces)
+    worst = worst_case(leakage, primary(kind))
+    lead = identity_leads(chosen_metrics)
+    identity = None if lead is None else worst_case(leakage, lead)
     params = {name: leak.params for name, leak in leakage.items()}
+    samples, notes = grid_samples(prepared.attack_test.images, reconstructions, params, worst, lead)
     report = Report(
         suite=prepared.suite.name,
         suite_version=prepared.suite.version,
@@ -247,7 +252,10 @@ def assess(
         skipped=skipped,
         manifest=manifest(context, prepared.caps, prepared.cache),
         thresholds=prepared.suite.thresholds,
-        samples=grid_samples(prepared.attack_test.images, reconstructions, params, worst),
+        worst_identity=identity,
+        skipped_metrics=skipped_metrics,
+        samples=samples,
+        sample_notes=notes,
     )
     if out is not None:
         from privattack.render import write_report

@@ -3,19 +3,23 @@ mean training image), so every leakage number is read against it."""
 
 from __future__ import annotations
 
-from privattack.metrics import UTILITY, metrics_of
+from contextlib import nullcontext
+
+from privattack.metrics import UTILITY, measured
 from privattack.prepare import Prepared
+from privattack.run import RunContext
 
 
-def null_baselines(prepared: Prepared) -> dict[str, float]:
+def null_baselines(prepared: Prepared, context: RunContext) -> dict[str, float]:
     """``task_accuracy`` (the majority task class) and each of the target's metrics that has
-    a null baseline in the metrics table."""
+    a null baseline in the metrics table (identity's timed as the "identity" phase)."""
     task = prepared.task.task
     train, test = prepared.attack_train, prepared.attack_test
     nulls = {"task_accuracy": UTILITY.null(train.labels[task], test.labels[task])}  # type: ignore[misc]
     target = prepared.target
     secret_train, secret_test = target.secret(train), target.secret(test)
-    for m in metrics_of(target.kind):
+    for m in measured(target.kind, prepared.suite.data.faces)[0]:
         if m.null is not None:
-            nulls[m.name] = m.null(secret_train, secret_test)
+            with context.phase("identity") if m.aspect == "identity" else nullcontext():
+                nulls[m.name] = m.null(secret_train, secret_test)
     return nulls

@@ -1,9 +1,10 @@
 """The Report: what ``privattack.evaluate`` measured, as data.
 
-Utility, leakage per attack, null baselines, the worst case, the suite's default thresholds and
-their verdicts, what was skipped and a manifest. ``to_dict`` / ``from_dict`` / ``load`` follow
-report.json's schema (``SCHEMA_VERSION``, documented in ``docs/report.md``). Nothing here
-renders: HTML, Markdown and the PNG grid live in ``privattack.render`` and read a report.
+Utility, leakage per attack, null baselines, the worst case (of pixels, and of identity), the
+suite's default thresholds and their verdicts, what was skipped and a manifest. ``to_dict`` /
+``from_dict`` / ``load`` follow report.json's schema (``SCHEMA_VERSION``, documented in
+``docs/report.md``). Nothing here renders: HTML, Markdown and the PNG grid live in
+``privattack.render`` and read a report.
 """
 
 from __future__ import annotations
@@ -144,7 +145,10 @@ class Report:
     manifest: dict[str, Any]
     thresholds: tuple[Threshold, ...] = ()  # the suite's defaults (its [gates])
     utility_detail: str = ""  # how utility was measured, in words
+    worst_identity: WorstCase | None = None  # the attack that identifies most sources
+    skipped_metrics: dict[str, str] = field(default_factory=dict)  # metric -> why not measured
     samples: dict[str, Tensor] = field(default_factory=dict, repr=False, compare=False)
+    sample_notes: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def candidates(self, of: Metric) -> list[tuple[str, Estimate, str | None]]:
         """(attack, estimate, why it failed or None) of every attack that reported metric
@@ -165,7 +169,10 @@ class Report:
         """Check ``thresholds`` (default: the suite's own) against this report, each at the
         pessimistic end of the interval of the attack that leaks most."""
         chosen = self.thresholds if thresholds is None else thresholds_of(thresholds)
-        return [t.judge(self.candidates(t.metric), gate) for t in chosen]
+        return [
+            t.judge(self.candidates(t.metric), gate, self.skipped_metrics.get(t.metric.name))
+            for t in chosen
+        ]
 
     def passes(self, thresholds: Mapping[str, float] | Iterable[Threshold] | None = None) -> bool:
         """Whether every threshold (default: the suite's own) holds."""
@@ -173,7 +180,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-ready data (a copy: changing it leaves the report as it is)."""
-        worst = self.worst_case
+        worst, identity = self.worst_case, self.worst_identity
         return copy.deepcopy(
             {
                 "schema_version": SCHEMA_VERSION,
@@ -191,9 +198,11 @@ class Report:
                 "leakage": {name: result.to_dict() for name, result in self.leakage.items()},
                 "null": self.null,
                 "worst_case": None if worst is None else asdict(worst),
+                "worst_identity": None if identity is None else asdict(identity),
                 "thresholds": {t.name: t.limit for t in self.thresholds},
                 "verdicts": [v.to_dict() for v in self.verdicts()],
                 "skipped": self.skipped,
+                "skipped_metrics": self.skipped_metrics,
                 "manifest": self.manifest,
             }
         )
@@ -212,7 +221,7 @@ class Report:
                 f"report schema version {version!r}; this privattack reads version "
                 f"{SCHEMA_VERSION}."
             )
-        worst = data.get("worst_case")
+        worst, identity = data.get("worst_case"), data.get("worst_identity")
         return cls(
             suite=data["suite"],
             suite_version=data["suite_version"],
@@ -229,6 +238,8 @@ class Report:
             manifest=dict(data.get("manifest", {})),
             thresholds=thresholds_of(data.get("thresholds", {})),
             utility_detail=data["utility"].get("detail", ""),
+            worst_identity=None if identity is None else WorstCase(**identity),
+            skipped_metrics=dict(data.get("skipped_metrics", {})),
         )
 
     @classmethod
@@ -270,13 +281,14 @@ class Report:
                     f"  {name:<10} tuned: {t.trials} trials ({t.pruned} pruned) in "
                     f"{t.seconds:.0f} s, best {t.best_params}"
                 )
-        for name, reason in self.skipped.items():
+        for name, reason in {**self.skipped, **self.skipped_metrics}.items():
             lines.append(f"  {name:<10} skipped: {reason}")
-        if self.worst_case:
-            w = self.worst_case
+        for label, w in (("worst case", self.worst_case), ("identity", self.worst_identity)):
+            if w is None:
+                continue
             built = self.leakage[w.attack].params.get("built")
             detail = f" (decoder family {built})" if built else ""
-            lines.append(f"  worst case: {w.attack} {w.metric} = {w.value:.3f}{detail}")
+            lines.append(f"  {label}: {w.attack} {w.metric} = {w.value:.3f}{detail}")
         lines += [f"  suite gate {v.describe()}" for v in self.verdicts()]
         return "\n".join(lines)
 

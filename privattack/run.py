@@ -58,7 +58,8 @@ class RunContext:
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
-        """Time the block as phase ``name`` (wall-clock seconds, for the report's manifest)."""
+        """Time the block as phase ``name`` (wall-clock seconds, for the report's manifest;
+        a phase entered again adds up)."""
         if name in self.plan:
             names = list(self.plan)
             k = names.index(name)
@@ -69,4 +70,4 @@ class RunContext:
             )
         start = time.perf_counter()
         yield
-        self.seconds[name] = round(time.perf_counter() - start, 3)
+        self.seconds[name] = round(self.seconds.get(name, 0) + time.perf_counter() - start, 3)

@@ -3,9 +3,11 @@ table (per-sample values, bootstrap intervals over the test images)."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from privattack.attacks.base import RESULT_OF, AttackResult
 from privattack.errors import DefenseError
-from privattack.metrics import chance, metrics_of, primary
+from privattack.metrics import chance, measured, primary
 from privattack.prepare import Prepared
 from privattack.report import Leakage
 from privattack.run import RunContext
@@ -15,7 +17,8 @@ from privattack.targets import AttributeTarget
 def score(attack: str, result: AttackResult, prepared: Prepared, context: RunContext) -> Leakage:
     """Every metric of the suite's target for ``result``, with ``n`` (the images scored: a
     white-box attack may invert a prefix), for attributes the chance level, and whether the
-    attack failed: its primary metric no better than its null baseline on the same images."""
+    attack failed: its primary metric no better than its null baseline on the same images.
+    Identity metrics rank each reconstruction among all of attack_test's originals."""
     target = prepared.target
     if not isinstance(result, RESULT_OF[target.kind]):
         raise DefenseError(
@@ -25,13 +28,16 @@ def score(attack: str, result: AttackResult, prepared: Prepared, context: RunCon
     secret_train = target.secret(prepared.attack_train)
     secret_test = target.secret(prepared.attack_test)
     seed = context.seed_for("ci")
-    metrics = {
-        m.name: m.estimate(result.outputs, secret_test, secret_train, seed)
-        for m in metrics_of(target.kind)
-    }
+    chosen, _ = measured(target.kind, prepared.suite.data.faces)
+    metrics = {}
+    for m in chosen:  # identity's cost is timed apart (it is also within the attack's phase)
+        with context.phase("identity") if m.aspect == "identity" else nullcontext():
+            metrics[m.name] = m.estimate(result.outputs, secret_test, secret_train, seed)
     extra: dict[str, float] = {}
     if isinstance(target, AttributeTarget):
         extra["chance"] = chance(secret_train, secret_test)
+    else:
+        extra["gallery"] = len(secret_test)  # the originals each reconstruction is ranked among
     extra["n"] = len(result.outputs)
     by = primary(target.kind)
     outputs, scored = result.outputs, len(result.outputs)

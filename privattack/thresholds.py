@@ -102,10 +102,21 @@ class Threshold:
         """True for an upper bound (``max_``): the metric must stay at or below the limit."""
         return self.metric.higher_is_worse
 
-    def judge(self, candidates: Sequence[tuple[str, Estimate, str | None]], gate: str) -> Verdict:
+    def judge(
+        self,
+        candidates: Sequence[tuple[str, Estimate, str | None]],
+        gate: str,
+        unmeasured: str | None = None,
+    ) -> Verdict:
         """Check the worst of ``candidates`` ((attack, estimate, why it failed) of this metric)
         at the pessimistic end of its interval. No candidate at all fails; candidates that all
-        failed are an error: an attack that did not learn is never counted as privacy."""
+        failed are an error: an attack that did not learn is never counted as privacy, and
+        neither is a metric the run could not measure (``unmeasured`` says why)."""
+        if unmeasured is not None:
+            return Verdict(
+                gate, self.name, self.limit, float("nan"), None, "-", False,
+                error=f"{self.metric.name} was not measured: {unmeasured}",
+            )  # fmt: skip
         learned = [(a, e) for a, e, failed in candidates if failed is None]
         if candidates and not learned:
             why = "; ".join(f"{a}: {failed}" for a, _, failed in candidates)

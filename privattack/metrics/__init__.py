@@ -11,7 +11,16 @@ from privattack.metrics.functional import (
     psnr,
     ssim,
 )
-from privattack.metrics.table import METRICS, UTILITY, Metric, metric, metrics_of, primary
+from privattack.metrics.table import (
+    METRICS,
+    UTILITY,
+    Metric,
+    identity_leads,
+    measured,
+    metric,
+    metrics_of,
+    primary,
+)
 
 __all__ = [
     "METRICS",
@@ -23,7 +32,9 @@ __all__ = [
     "bootstrap",
     "chance",
     "correct",
+    "identity_leads",
     "l1",
+    "measured",
     "metric",
     "metrics_of",
     "primary",

@@ -14,11 +14,17 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from privattack import faces
 from privattack.errors import UnknownNameError
+from privattack.faces import SAME_PERSON
 from privattack.metrics.estimate import Estimate, bootstrap
 from privattack.metrics.functional import balanced_accuracy, chance, correct, l1, psnr, ssim
+from privattack.metrics.identity import Matches, face_embeddings, face_matches, pixel_matches
 
 Kind = Literal["input", "attribute", "utility"]
+# what a metric says of the secret: how alike the pixels are, or whether the person (or the
+# image) is picked out among others; the worst case is reported per aspect
+Aspect = Literal["pixels", "identity", "attribute", "utility"]
 # (the attack's outputs on attack_test, attack_test's secrets, attack_train's secrets, CI seed)
 Estimator = Callable[[Tensor, Tensor, Tensor, int], Estimate]
 # (attack_train's secrets, attack_test's secrets) -> the score of an attacker who ignores z
@@ -41,9 +47,13 @@ class Metric:
     description: str
     estimate: Estimator
     null: NullBaseline | None = None
-    primary: bool = False  # the metric the worst case of its kind is chosen by
+    primary: bool = False  # the metric the worst case of its aspect is chosen by
     null_name: str = ""  # what the null baseline is, in words
     constant: Callable[[Tensor], Tensor] | None = None  # outputs with z's influence removed
+    aspect: Aspect = "pixels"
+    faces: bool = False  # needs the face model, and a data set of faces
+    # identity metrics: how reconstructions are matched to their sources among the originals
+    matches: Callable[[Tensor, Tensor], Matches] | None = None
 
     def failure(self, estimate: Estimate, baselines: Mapping[str, float | None]) -> str | None:
         """Why an attack scoring ``estimate`` did not learn (None when it did): its score is
@@ -92,6 +102,44 @@ def _modal_output(logits: Tensor) -> Tensor:
     return torch.nn.functional.one_hot(modal, logits.shape[1]).float().expand_as(logits)
 
 
+def _identified(match: Callable[[Tensor, Tensor], Matches], k: int) -> Estimator:
+    def estimate(x_hat: Tensor, x: Tensor, _: Tensor, seed: int) -> Estimate:
+        return bootstrap(match(x_hat, x).within(k), seed)
+
+    return estimate
+
+
+def _chance_of(k: int) -> NullBaseline:
+    def null(_: Tensor, x_test: Tensor) -> float:
+        return min(k, len(x_test)) / len(x_test)
+
+    return null
+
+
+def _same_person(x_hat: Tensor, x: Tensor, _: Tensor, seed: int) -> Estimate:
+    return bootstrap((face_matches(x_hat, x).distances < SAME_PERSON).float(), seed)
+
+
+def _mean_face_is_same_person(x_train: Tensor, x_test: Tensor) -> float:
+    mean = face_embeddings(x_train.mean(0, keepdim=True))
+    return (torch.cdist(mean, face_embeddings(x_test))[0] < SAME_PERSON).float().mean().item()
+
+
+def _identity(
+    name: str,
+    estimate: Estimator,
+    null: NullBaseline,
+    null_name: str,
+    text: str,
+    matches: Callable[[Tensor, Tensor], Matches],
+    primary: bool = False,
+) -> Metric:
+    return Metric(
+        name, "input", True, f"max_{name}", text, estimate, null, primary,
+        null_name=null_name, aspect="identity", faces=matches is face_matches, matches=matches,
+    )  # fmt: skip
+
+
 def _accuracy(logits: Tensor, y: Tensor, _: Tensor, seed: int) -> Estimate:
     return bootstrap(correct(logits.argmax(1), y), seed)
 
@@ -135,6 +183,43 @@ METRICS: tuple[Metric, ...] = (
     _image("ssim", ssim, True, "structural similarity to the private image (piq, 11x11)", True),
     _image("psnr", psnr, True, "peak signal-to-noise ratio in dB (peak 1)"),
     _image("l1", l1, False, "mean absolute pixel error"),
+    _identity(
+        "reid_top1",
+        _identified(face_matches, 1),
+        _chance_of(1),
+        "chance, 1 / gallery size",
+        "reconstructions whose nearest face among attack_test's originals is their source "
+        "(dlib's face model)",
+        face_matches,
+        primary=True,
+    ),
+    _identity(
+        "reid_top5",
+        _identified(face_matches, 5),
+        _chance_of(5),
+        "chance, 5 / gallery size",
+        "reconstructions whose source is among their 5 nearest faces (dlib's face model)",
+        face_matches,
+    ),
+    _identity(
+        "same_person",
+        _same_person,
+        _mean_face_is_same_person,
+        "the mean training image",
+        f"reconstructions the face model takes for their source's person (distance < "
+        f"{SAME_PERSON})",
+        face_matches,
+    ),
+    _identity(
+        "iip_top1",
+        _identified(pixel_matches, 1),
+        _chance_of(1),
+        "chance, 1 / gallery size",
+        "reconstructions whose nearest image (pixel distance) among attack_test's originals "
+        "is their source",
+        pixel_matches,
+        primary=True,
+    ),
     Metric(
         "accuracy",
         "attribute",
@@ -146,6 +231,7 @@ METRICS: tuple[Metric, ...] = (
         primary=True,
         null_name="always guessing the majority class",
         constant=_modal_output,
+        aspect="attribute",
     ),
     Metric(
         "balanced_accuracy",
@@ -154,6 +240,7 @@ METRICS: tuple[Metric, ...] = (
         "max_balanced_accuracy",
         "mean per-class recall of the attacker's guess",
         _balanced_accuracy,
+        aspect="attribute",
     ),
     Metric(
         "advantage",
@@ -162,6 +249,7 @@ METRICS: tuple[Metric, ...] = (
         "max_advantage",
         "accuracy over always guessing the majority class",
         _advantage,
+        aspect="attribute",
     ),
 )
 UTILITY = Metric(
@@ -173,12 +261,22 @@ UTILITY = Metric(
     _accuracy,
     chance,
     null_name="always guessing the majority task class",
+    aspect="utility",
 )
 
 
 def metrics_of(kind: Kind) -> tuple[Metric, ...]:
     """The leakage metrics reported for a target of ``kind``, in report order."""
     return tuple(m for m in METRICS if m.kind == kind)
+
+
+def measured(kind: Kind, of_faces: bool) -> tuple[tuple[Metric, ...], dict[str, str]]:
+    """The metrics a run measures for a target of ``kind`` (the face model's only on data sets
+    of faces), and those it cannot measure here, with the reason (the face model missing)."""
+    why = faces.missing() if of_faces else None
+    chosen = [m for m in metrics_of(kind) if not m.faces or (of_faces and why is None)]
+    skipped = {m.name: why for m in metrics_of(kind) if m.faces and of_faces and why}
+    return tuple(chosen), skipped
 
 
 def metric(name: str) -> Metric:
@@ -192,3 +290,9 @@ def metric(name: str) -> Metric:
 def primary(kind: Kind) -> Metric:
     """The metric the worst case of a ``kind`` target is chosen by (SSIM, attribute accuracy)."""
     return next(m for m in metrics_of(kind) if m.primary)
+
+
+def identity_leads(chosen: tuple[Metric, ...]) -> Metric | None:
+    """Among ``chosen``, the metric the identity worst case is chosen by: re-identification by
+    the face model where it ran, else image identifiability (None for attribute targets)."""
+    return next((m for m in chosen if m.aspect == "identity" and m.primary), None)

@@ -51,7 +51,8 @@ def write_report(
 
     def write(temporary: Path) -> None:
         (temporary / "report.json").write_text(report.to_json())
-        grid = grid_png(report.samples) if "original" in report.samples else None
+        has_grid = "original" in report.samples
+        grid = grid_png(report.samples, report.sample_notes) if has_grid else None
         if grid is not None:
             (temporary / "reconstructions.png").write_bytes(grid)
         (temporary / "report.html").write_text(to_html(report, grid, shown, curve))

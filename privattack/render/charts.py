@@ -1,12 +1,13 @@
-"""The report's interval chart, as inline SVG: utility and each attack's primary metric as a
-point with its 95% interval drawn as an error bar, the null baseline as a dashed mark, on a
-fixed 0-1 axis (a two-point difference is drawn as the two points it is)."""
+"""The report's interval chart, as inline SVG: utility and each attack's primary metrics (of
+pixels and, where measured, of identity) as a point with its 95% interval drawn as an error
+bar, the null baseline as a dashed mark, on a fixed 0-1 axis (a two-point difference is drawn
+as the two points it is)."""
 
 from __future__ import annotations
 
 from html import escape
 
-from privattack.metrics import UTILITY, Estimate, primary
+from privattack.metrics import METRICS, UTILITY, Estimate, identity_leads, primary
 from privattack.report import Report
 
 WIDTH, LABEL, ROW = 640, 190, 26
@@ -41,16 +42,22 @@ def _row(y: float, label: str, estimate: Estimate, null: float | None, failed: b
 
 
 def intervals_svg(report: Report) -> str:
-    """The chart: one row for utility, one per attack (its SSIM or attribute accuracy)."""
+    """The chart: one row for utility, one per attack and primary metric (its SSIM or
+    attribute accuracy, and its re-identification or image identifiability)."""
     kind = (
         "input" if any("ssim" in leak.metrics for leak in report.leakage.values()) else "attribute"
     )
     by = primary(kind)
+    reported = {name for leak in report.leakage.values() for name in leak.metrics}
+    identity = identity_leads(tuple(m for m in METRICS if m.name in reported))
+    shown = [by] if identity is None else [by, identity]
     rows = [("utility (accuracy)", report.utility, report.null.get("task_accuracy"), False)]
-    for attack, leak in report.leakage.items():
-        if by.name in leak.metrics:
-            label = f"{attack} {by.name}" + (" (failed)" if leak.failed else "")
-            rows.append((label, leak.metrics[by.name], report.null.get(by.name), bool(leak.failed)))
+    for metric in shown:
+        for attack, leak in report.leakage.items():
+            if metric.name in leak.metrics:
+                label = f"{attack} {metric.name}" + (" (failed)" if leak.failed else "")
+                null = report.null.get(metric.name)
+                rows.append((label, leak.metrics[metric.name], null, bool(leak.failed)))
     height = ROW * (len(rows) + 1) + 10
     ticks = "".join(
         f'<line x1="{_x(t):.1f}" x2="{_x(t):.1f}" y1="8" y2="{height - 22}" stroke="#eee"/>'
@@ -58,9 +65,10 @@ def intervals_svg(report: Report) -> str:
         for t in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     )
     body = "".join(_row(ROW * (k + 1), *row) for k, row in enumerate(rows))
+    nulls = ", ".join(f"{m.null_name} for {m.name}" for m in shown)
     legend = (
         f"dot: mean; bar: 95% interval; dashed red: null baseline ({UTILITY.null_name} "
-        f"for utility, {by.null_name} for {by.name})"
+        f"for utility, {nulls})"
     )
     return (
         f'<svg class="intervals" width="{WIDTH}" '

@@ -1,9 +1,11 @@
 """A PNG grid: the original test images in the first row, each attack's reconstructions below,
-every reconstruction tile labelled with its SSIM to the original above it."""
+every reconstruction tile labelled with its SSIM to the original above it and, when identity
+was measured, the rank of its source (green when re-identified top-1)."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 
 from PIL import Image, ImageDraw
 from torch import Tensor
@@ -15,13 +17,18 @@ PADDING = 2
 SCORE_HEIGHT = 12  # a strip under each row of reconstructions for the tiles' scores
 
 
-def grid_png(rows: dict[str, Tensor], scale: int = 2) -> bytes:
-    """``rows`` ("original", then name -> (n, 3, H, W) in [0, 1]) as one labelled PNG."""
+def grid_png(
+    rows: Mapping[str, Tensor], notes: Mapping[str, Sequence[str]] | None = None, scale: int = 2
+) -> bytes:
+    """``rows`` ("original", then name -> (n, 3, H, W) in [0, 1]) as one labelled PNG;
+    ``notes`` (name -> a text per tile, "rank 1" re-identified) are written beside the SSIM."""
+    notes = notes or {}
     names = list(rows)
     n = min(len(rows[name]) for name in names)  # white-box attacks may invert fewer images
     originals = rows[names[0]][:n].clamp(0, 1)
     side = originals.shape[-1] * scale
-    tile, row_height = side + PADDING * 2, side + PADDING * 2 + SCORE_HEIGHT
+    strip = SCORE_HEIGHT * (2 if notes else 1)  # a second line for the ranks
+    tile, row_height = side + PADDING * 2, side + PADDING * 2 + strip
     canvas = Image.new("RGB", (LABEL_WIDTH + n * tile, len(names) * row_height), "white")
     draw = ImageDraw.Draw(canvas)
     for k, name in enumerate(names):
@@ -37,6 +44,10 @@ def grid_png(rows: dict[str, Tensor], scale: int = 2) -> bytes:
             if scores is not None:
                 text = f"SSIM {scores[j].item():.2f}"
                 draw.text((left, top + PADDING + side + 1), text, fill=(90, 90, 90))
+            if name in notes:
+                note = notes[name][j]
+                colour = (0, 130, 0) if note == "rank 1" else (176, 0, 32)
+                draw.text((left, top + PADDING + side + 1 + SCORE_HEIGHT), note, fill=colour)
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG")
     return buffer.getvalue()

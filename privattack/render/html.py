@@ -7,9 +7,10 @@ import json
 from collections.abc import Sequence
 from html import escape
 
+from privattack.metrics import metric
 from privattack.render.charts import intervals_svg
 from privattack.render.plots import curves_of, privacy_utility_png
-from privattack.render.rows import summary_rows
+from privattack.render.rows import summary_rows, worst_lines
 from privattack.report import Report
 from privattack.thresholds import Verdict
 
@@ -36,6 +37,18 @@ def _banner(report: Report) -> str:
     return (
         "<div class='banner'>Smoke scale: a few dozen images and epochs, for tests. These "
         "numbers are not for decisions; evaluate at quick or paper scale.</div>"
+    )
+
+
+def _rank_caption(report: Report) -> str:
+    """What the tiles' ranks mean, when the grid shows them."""
+    if not report.sample_notes or report.worst_identity is None:
+        return ""
+    gallery = next(iter(report.leakage.values())).extra.get("gallery", "all")
+    by = metric(report.worst_identity.metric)
+    return (
+        f" and the rank of its source among the {gallery} test originals by the matching of "
+        f"{by.name} ({by.description}); rank 1, in green, is re-identified"
     )
 
 
@@ -84,15 +97,12 @@ def to_html(
         f"<th>default params</th><th>null baseline</th></tr>{table}</table>",
         _tuning_html(report),
     ]
-    if report.worst_case:
-        w = report.worst_case
-        parts.append(
-            f"<p>Worst case: <b>{escape(w.attack)}</b> {escape(w.metric)} = {w.value:.3f}</p>"
-        )
-    if report.skipped:
+    parts += [f"<p>{escape(line)}</p>" for line in worst_lines(report)]
+    skipped = {**report.skipped, **report.skipped_metrics}
+    if skipped:
         parts.append(
             "<p>Skipped: "
-            + "; ".join(f"{escape(k)} ({escape(v)})" for k, v in report.skipped.items())
+            + "; ".join(f"{escape(k)} ({escape(v)})" for k, v in skipped.items())
             + "</p>"
         )
     chosen = report.verdicts() if verdicts is None else verdicts
@@ -107,7 +117,7 @@ def to_html(
         parts.append(
             "<h2>Reconstructions</h2><p>First row: the private test images, those the "
             "worst-case attack reconstructs best first; below, each attack, each tile with its "
-            "SSIM to the image above it.</p>" + _png(grid_png)
+            f"SSIM to the image above it{_rank_caption(report)}.</p>" + _png(grid_png)
         )
     if len(curve) > 1:
         null = report.null.get(report.worst_case.metric) if report.worst_case else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from privattack.render.rows import summary_rows
+from privattack.render.rows import summary_rows, worst_lines
 from privattack.report import Report
 from privattack.thresholds import Verdict
 
@@ -19,9 +19,7 @@ def to_markdown(report: Report, verdicts: Sequence[Verdict] | None = None) -> st
         "|---|---|---|---|---|",
     ]
     lines += [f"| {a} | {m} | {v} | {d} | {n} |" for a, m, v, d, n in summary_rows(report)]
-    if report.worst_case:
-        w = report.worst_case
-        lines += ["", f"Worst case: **{w.attack}** {w.metric} = {w.value:.3f}"]
+    lines += ["", *worst_lines(report, bold=True)]
     chosen = report.verdicts() if verdicts is None else verdicts
     lines += [f"- {'✅' if v.passed else '❌'} {v.gate}: {v.describe()}" for v in chosen]
     return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from privattack.metrics import Estimate
+from privattack.metrics import Estimate, metric
 from privattack.report import Report
 
 Row = tuple[str, str, str, str, str]  # attack, metric, estimate, defaults' estimate, null
@@ -11,6 +11,22 @@ Row = tuple[str, str, str, str, str]  # attack, metric, estimate, defaults' esti
 def interval(estimate: Estimate) -> str:
     """``mean [low, high]`` with three decimals."""
     return f"{estimate.mean:.3f} [{estimate.ci[0]:.3f}, {estimate.ci[1]:.3f}]"
+
+
+def worst_lines(report: Report, bold: bool = False) -> list[str]:
+    """ "Worst case (pixels): decoder ssim = 0.810 (null 0.290)", and of identity when measured."""
+    mark = "**" if bold else ""
+    lines = []
+    for worst in (report.worst_case, report.worst_identity):
+        if worst is not None:
+            aspect = metric(worst.metric).aspect
+            null = report.null.get(worst.metric)
+            against = "" if null is None else f" (null {null:.3f})"
+            lines.append(
+                f"Worst case ({aspect}): {mark}{worst.attack}{mark} {worst.metric} = "
+                f"{worst.value:.3f}{against}"
+            )
+    return lines
 
 
 def summary_rows(report: Report) -> list[Row]:

@@ -22,6 +22,7 @@ from privattack.thresholds import Threshold, read_thresholds
 Scale = Literal["smoke", "quick", "paper"]
 SCALES: tuple[Scale, ...] = ("smoke", "quick", "paper")
 DATASETS = ("cifar10", "celeba", "fairface", "utkface")
+FACE_DATASETS = ("celeba", "fairface", "utkface")  # identity leakage by the face model
 TOP_KEYS = ("include", "version", "description", "data", "attacks", "gates", "scales")
 BUDGET_KEYS = (
     "image_size",
@@ -49,6 +50,11 @@ class DataSpec:
     def is_input(self) -> bool:
         """True when the image itself is the secret (reconstruction attacks)."""
         return self.sensitive == "input"
+
+    @property
+    def faces(self) -> bool:
+        """True for data sets of faces, whose reconstructions the face model re-identifies."""
+        return self.dataset in FACE_DATASETS
 
     @property
     def labels(self) -> tuple[str, ...]:

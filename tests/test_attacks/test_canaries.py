@@ -12,6 +12,7 @@ import pytest
 from helpers import NoiseEncoder
 
 import privattack
+from privattack import faces
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +58,35 @@ def test_attacks_that_learn_nothing_are_failed_never_privacy(
     assert all(leak.failed is None for leak in undefended_faces.leakage.values())
     loaded = privattack.Report.from_dict(noise_faces.to_dict())
     assert loaded.leakage["decoder"].failed == noise_faces.leakage["decoder"].failed
+
+
+def test_undefended_reconstructions_give_the_person_away(
+    undefended_faces: privattack.Report,
+) -> None:
+    """The face model re-identifies the decoder's and the likelihood attack's reconstructions
+    far above chance (1 in 64), and the identity worst case says which attack leaks most."""
+    if undefended_faces.skipped_metrics:
+        pytest.skip(f"the face model is not installed: {faces.INSTALL}")
+    chance = undefended_faces.null["reid_top1"]
+    assert chance == pytest.approx(1 / 64)
+    for attack in ("decoder", "likelihood"):
+        leak = undefended_faces.leakage[attack]
+        assert leak.extra["gallery"] == 64
+        assert leak.reid_top1.ci[0] > 5 * chance, attack
+        assert leak.reid_top5.mean > leak.reid_top1.mean
+        assert leak.iip_top1.ci[0] > 0.9, attack
+    worst = undefended_faces.worst_identity
+    assert worst is not None and worst.metric == "reid_top1"
+    best = max(leak.reid_top1.mean for leak in undefended_faces.leakage.values())
+    assert worst.value == best
+
+
+def test_reconstructions_from_noise_identify_nobody(noise_faces: privattack.Report) -> None:
+    for attack, leak in noise_faces.leakage.items():
+        assert leak.iip_top1.mean <= 3 / 64, attack
+        if "reid_top1" in leak.metrics:
+            assert leak.reid_top5.mean <= 0.2, attack
+    assert noise_faces.worst_identity is None  # every attack failed
 
 
 @pytest.mark.parametrize("attack", ["likelihood", "inversion"])

@@ -109,7 +109,7 @@ def test_the_page_draws_in_headless_chromium(
     title = re.search(r"<title>(.*?)</title>", result.stdout, re.S)
     assert title is not None, result.stderr[-2000:]
     drawn = json.loads(html.unescape(title.group(1)))
-    rows = 1 + len(report.leakage)  # utility, then each attack
+    rows = 1 + 2 * len(report.leakage)  # utility, then each attack's SSIM and its identity
     assert drawn["images"] == drawn["loaded"] == 2
     assert (drawn["errorbars"], drawn["estimates"], drawn["nulls"]) == (3 * rows, rows, rows)
     assert len(drawn["verdicts"]) == 1 and "strict: max_ssim <= 0.3" in drawn["verdicts"][0]
@@ -117,3 +117,17 @@ def test_the_page_draws_in_headless_chromium(
     screenshot = tmp_path / "page.png"
     _chromium(out / "report.html", tmp_path, f"--screenshot={screenshot}")
     assert screenshot.stat().st_size > 50_000  # a page, not a blank one
+
+
+def test_the_page_says_who_is_identified(saved: tuple[privattack.Report, Path]) -> None:
+    """Beside the pixels' worst case, the identity worst case; the grid's caption says what
+    each tile's rank is, and the Markdown summary carries both worst cases."""
+    report, out = saved
+    page = (out / "report.html").read_text()
+    identity = report.worst_identity
+    assert identity is not None
+    assert f"Worst case (identity): {identity.attack} {identity.metric} = " in page
+    assert "the rank of its source among the 64 test originals" in page
+    assert "Worst case (identity): **" in (out / "summary.md").read_text()
+    assert set(report.sample_notes) == set(report.samples) - {"original"}
+    assert all(note.startswith("rank ") for notes in report.sample_notes.values() for note in notes)

@@ -1,0 +1,58 @@
+"""What identity scoring costs: one evaluation of a face input suite, its wall time, and the
+seconds the identity metrics (the face model's embeddings, ranks and their nulls) took in it.
+
+Usage: python benchmarks/identity_speed.py --suite fairface_input --scale quick [--trials 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import torch
+
+import privattack
+from privattack.metrics.identity import face_embeddings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", default="fairface_input")
+    parser.add_argument("--scale", default="quick")
+    parser.add_argument("--defense", default="split")
+    parser.add_argument("--trials", type=int, help="tuning trials per attack (default: scale)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(
+        f"{args.defense} on {args.suite} ({args.scale}, seed {args.seed}); torch "
+        f"{torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
+        f"{platform.processor() or platform.machine()}",
+        flush=True,
+    )
+    faces = torch.rand(64, 3, 64, 64, generator=torch.Generator().manual_seed(args.seed))
+    start = time.perf_counter()
+    face_embeddings(faces)
+    print(f"face model: {(time.perf_counter() - start) / 64 * 1000:.0f} ms per face (64 at once)")
+    start = time.perf_counter()
+    report = privattack.evaluate(
+        args.defense, args.suite, scale=args.scale, seed=args.seed, trials=args.trials,
+        cache=False, progress=False,
+    )  # fmt: skip
+    total = time.perf_counter() - start
+    seconds = report.manifest["seconds"]
+    identity = seconds.get("identity", 0.0)
+    trials = report.leakage and next(iter(report.leakage.values())).tuning
+    print(f"evaluate: {total:.1f} s ({'tuned' if trials else 'default parameters'})")
+    print(f"identity scoring: {identity:.1f} s, {identity / total:.1%} of the evaluation")
+    for name, leak in report.leakage.items():
+        cells = ", ".join(
+            f"{m} {leak.metrics[m].mean:.3f}" for m in ("ssim", "reid_top1", "iip_top1")
+            if m in leak.metrics
+        )  # fmt: skip
+        print(f"  {name}: {cells} (gallery {leak.extra['gallery']}, {leak.extra['n']} scored)")
+
+
+if __name__ == "__main__":
+    main()
