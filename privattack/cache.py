@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -26,20 +25,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
-from privattack.files import replace_folder, sha256_of
+from privattack.files import cache_root, replace_folder, sha256_of
 from privattack.protocol import Defense
 from privattack.release import in_memory_format, memory_format_of
 from privattack.version import __version__
 
-CACHE_ENV = "PRIVATTACK_CACHE"
 ENTRY = "entry.json"
 STATE, RELEASED = "state.safetensors", "released.safetensors"
 SEPARATOR = "/"  # joins the keys of nested state dicts
-
-
-def cache_root() -> Path:
-    """``$PRIVATTACK_CACHE``, else ``~/.cache/privattack``."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "privattack").expanduser()
 
 
 @cache

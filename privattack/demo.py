@@ -38,13 +38,16 @@ def runs() -> list[tuple[str, str, Defense | str, str]]:
 
 
 def row(label: str, report: Report, folder: Path) -> str:
-    """One line of the closing table."""
-    worst = report.worst_case
-    leak = (
-        "nothing learned" if worst is None else f"{worst.metric} {worst.value:.2f} ({worst.attack})"
-    )
+    """One line of the closing table: utility, the worst case of pixels and of identity."""
+    cells = []
+    for worst in (report.worst_case, report.worst_identity):
+        cells.append(
+            "nothing learned"
+            if worst is None
+            else f"{worst.metric} {worst.value:.2f} ({worst.attack})"
+        )
     utility = f"{report.utility.mean:.1%} (chance {report.null['task_accuracy']:.1%})"
-    return f"{label:<40} {utility:<22} {leak:<26} {folder / 'report.html'}"
+    return f"{label:<38} {utility:<22} {cells[0]:<24} {cells[1]:<26} {folder / 'report.html'}"
 
 
 def main() -> None:
@@ -56,7 +59,8 @@ def main() -> None:
         out = Path(args.out) / folder
         report = evaluate(defense, suite, scale="quick", out=out, cache=False)
         lines.append(row(label, report, out))
-    print(f"\n{'model':<40} {'utility':<22} {'worst-case leakage':<26} report")
+    head = f"{'model':<38} {'utility':<22} {'worst case: pixels':<24} {'identity':<26} report"
+    print(f"\n{head}")
     print("\n".join(lines))
     print(
         f"\n{time.perf_counter() - start:.0f} s. Open the report.html files above: each shows "

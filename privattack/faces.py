@@ -1,17 +1,21 @@
 """An independent face model for identity leakage: dlib's 128-D face-recognition ResNet
 (99.38% on LFW), whose weights ship inside PyPI's ``face-recognition-models``, so it runs offline.
 
-Nothing here imports torch: with more than one CPU, large batches are embedded in worker
-processes that import only numpy and dlib (dlib holds the GIL, so threads would not help).
+Nothing here imports torch. With more than one CPU, large batches are embedded in worker
+processes (``python -m privattack.faces``, chips in and embeddings out as .npy on its pipes):
+dlib holds the GIL, so threads would not help, and a fresh interpreter never re-runs the
+caller's script, as multiprocessing's spawn would.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
-from concurrent.futures import ProcessPoolExecutor
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +24,15 @@ FACE_SIZE = 150  # px: the aligned face chip the model reads
 SAME_PERSON = 0.6  # dlib's verification threshold on the Euclidean distance of two embeddings
 INSTALL = "pip install 'privattack[faces]'"
 MODEL = "dlib_face_recognition_resnet_model_v1.dat"
-PARALLEL_FROM = 64  # faces: below this, worker processes cost more than they save
+PER_WORKER = 64  # faces: fewer per process and starting it costs more than it saves
 
 
 def missing() -> str | None:
     """Why the face model cannot run here (None when it can)."""
-    if importlib.util.find_spec("dlib") is None:
-        return f"the face model needs dlib: {INSTALL}"
+    try:
+        import dlib  # noqa: F401
+    except ImportError as error:
+        return f"the face model needs dlib ({error}): {INSTALL}"
     if _model_file() is None:
         return f"the face model's weights (face-recognition-models) are not installed: {INSTALL}"
     return None
@@ -46,28 +52,41 @@ def _model_file() -> Path | None:
 def _model():
     import dlib
 
-    path = _model_file()
-    if path is None:
-        raise RuntimeError(missing())
-    return dlib.face_recognition_model_v1(str(path))
+    reason = missing()
+    if reason is not None:
+        raise RuntimeError(reason)
+    return dlib.face_recognition_model_v1(str(_model_file()))
 
 
 def _embed_here(chips: np.ndarray) -> np.ndarray:
     return np.asarray(_model().compute_face_descriptor(list(chips)), dtype=np.float32)
 
 
+def _embed_in_worker(chips: np.ndarray) -> np.ndarray:
+    buffer = io.BytesIO()
+    np.save(buffer, chips)
+    done = subprocess.run(
+        [sys.executable, "-m", "privattack.faces"],
+        input=buffer.getvalue(),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"a face-model worker failed: {done.stderr.decode()[-2000:]}")
+    return np.load(io.BytesIO(done.stdout))
+
+
 def embed_chips(chips: np.ndarray) -> np.ndarray:
     """(N, 128) embeddings of (N, 150, 150, 3) uint8 face chips, the whole chip as the face."""
     if chips.ndim != 4 or chips.shape[1:] != (FACE_SIZE, FACE_SIZE, 3) or chips.dtype != np.uint8:
         raise ValueError(f"face chips must be (N, {FACE_SIZE}, {FACE_SIZE}, 3) uint8.")
-    workers = min(os.cpu_count() or 1, len(chips) // (PARALLEL_FROM // 2))
+    workers = min(os.cpu_count() or 1, len(chips) // PER_WORKER)
     if workers < 2:
         return _embed_here(chips)
-    parts = np.array_split(chips, workers)
-    return np.concatenate(list(_pool(workers).map(_embed_here, parts)))
+    with ThreadPoolExecutor(workers) as pool:
+        return np.concatenate(list(pool.map(_embed_in_worker, np.array_split(chips, workers))))
 
 
-@cache
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes kept for the life of this one, so each loads the model once."""
-    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+if __name__ == "__main__":  # a worker: chips on stdin, embeddings on stdout
+    embedded = _embed_here(np.load(io.BytesIO(sys.stdin.buffer.read())))
+    np.save(sys.stdout.buffer, embedded)

@@ -14,6 +14,13 @@ from pathlib import Path, PurePath
 from privattack.errors import DataError
 
 PARTIAL = ".partial-"  # prefix of temporaries: never read, removed by the next writer
+CACHE_ENV = "PRIVATTACK_CACHE"
+
+
+def cache_root() -> Path:
+    """``$PRIVATTACK_CACHE``, else ``~/.cache/privattack``: fitted defenses, and the face
+    model's embeddings of galleries (``faces/``)."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "privattack").expanduser()
 
 
 @contextmanager

@@ -14,7 +14,8 @@ import pytest
 from helpers import numbers
 
 import privattack
-from privattack.cache import ENTRY, STATE, cache_root
+from privattack.cache import ENTRY, STATE
+from privattack.files import cache_root
 
 pytestmark = pytest.mark.slow
 SUITE = Path(__file__).parent / "suite_files" / "cache_smoke.toml"

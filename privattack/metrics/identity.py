@@ -11,14 +11,19 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from privattack import faces
+from privattack.files import atomic_path, cache_root
 
 _EMBEDDINGS: OrderedDict[str, Tensor] = OrderedDict()  # content digest -> face embeddings
 _KEEP = 16  # image sets whose embeddings stay memoised (a run scores each several times)
+EMBEDDING = 128  # the face model's embedding size
 
 
 @dataclass(frozen=True)
@@ -53,17 +58,46 @@ def rank_sources(queries: Tensor, gallery: Tensor) -> Matches:
 
 
 def _digest(images: Tensor) -> str:
-    array = images.detach().cpu().contiguous()
-    return hashlib.sha256(array.numpy().tobytes() + str(tuple(array.shape)).encode()).hexdigest()
+    """What the embeddings depend on: the images, and the face model and how it reads them."""
+    array = images.detach().cpu().float().contiguous()
+    recipe = f"{tuple(array.shape)} {faces.MODEL} {faces.FACE_SIZE} bilinear".encode()
+    return hashlib.sha256(array.numpy().tobytes() + recipe).hexdigest()
 
 
-def face_embeddings(images: Tensor) -> Tensor:
+def face_embeddings(images: Tensor, store: bool = False) -> Tensor:
     """(N, 128) face embeddings of (N, 3, H, W) images in [0, 1], each resized to the face
-    model's 150 px chip with the whole image as the face box; memoised by content."""
+    model's 150 px chip with the whole image as the face box; memoised by content and, with
+    ``store`` (a gallery, which every defense on the same suite and seed shares), kept on disk
+    under ``$PRIVATTACK_CACHE/faces``."""
     key = _digest(images)
     if key in _EMBEDDINGS:
         _EMBEDDINGS.move_to_end(key)
         return _EMBEDDINGS[key]
+    path = cache_root() / "faces" / f"{key}.safetensors"
+    embedded = _read_stored(path, len(images)) if store else None
+    if embedded is None:
+        embedded = _embed(images)
+        if store:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as temporary:
+                save_file({"embeddings": embedded}, str(temporary))
+    _EMBEDDINGS[key] = embedded
+    while len(_EMBEDDINGS) > _KEEP:
+        _EMBEDDINGS.popitem(last=False)
+    return embedded
+
+
+def _read_stored(path: Path, n: int) -> Tensor | None:
+    """The embeddings stored at ``path`` when they are whole and of ``n`` images, else None."""
+    try:
+        embedded = load_file(str(path))["embeddings"]
+    except (OSError, KeyError, SafetensorError):
+        return None
+    whole = embedded.shape == (n, EMBEDDING) and bool(torch.isfinite(embedded).all())
+    return embedded if whole else None
+
+
+def _embed(images: Tensor) -> Tensor:
     chips = torch.nn.functional.interpolate(
         images.detach().float().clamp(0, 1),
         size=(faces.FACE_SIZE, faces.FACE_SIZE),
@@ -72,16 +106,12 @@ def face_embeddings(images: Tensor) -> Tensor:
         antialias=images.shape[-1] > faces.FACE_SIZE,
     )
     pixels = (chips * 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
-    embedded = torch.from_numpy(faces.embed_chips(pixels))
-    _EMBEDDINGS[key] = embedded
-    while len(_EMBEDDINGS) > _KEEP:
-        _EMBEDDINGS.popitem(last=False)
-    return embedded
+    return torch.from_numpy(faces.embed_chips(pixels))
 
 
 def face_matches(x_hat: Tensor, x: Tensor) -> Matches:
     """Re-identification by the face model: ``x_hat[i]`` against the gallery ``x``."""
-    return rank_sources(face_embeddings(x_hat), face_embeddings(x))
+    return rank_sources(face_embeddings(x_hat), face_embeddings(x, store=True))
 
 
 def pixel_matches(x_hat: Tensor, x: Tensor) -> Matches:

@@ -3,6 +3,9 @@ ResNet from face-recognition-models) on real faces, and by pixel distance."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from pathlib import Path
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -11,7 +14,7 @@ from torchvision.transforms.functional import gaussian_blur, rgb_to_grayscale
 
 from privattack import faces
 from privattack.data import open_dataset
-from privattack.metrics import measured
+from privattack.metrics import identity, measured
 from privattack.metrics.identity import face_embeddings, face_matches, pixel_matches, rank_sources
 
 needs_face_model = pytest.mark.skipif(
@@ -104,3 +107,29 @@ def test_without_the_face_model_its_metrics_are_skipped_with_the_reason(
     assert "reid_top1" not in [m.name for m in chosen]
     assert set(skipped) == {"reid_top1", "reid_top5", "same_person"}
     assert "pip install 'privattack[faces]'" in skipped["reid_top1"]
+
+
+@needs_face_model
+def test_a_gallery_is_embedded_once_and_kept_whole_on_disk(
+    real_faces: torch.Tensor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every defense on a suite and seed shares attack_test, so its embeddings are kept in the
+    cache and read back without the face model; a torn file is never read, but recomputed."""
+    monkeypatch.setenv("PRIVATTACK_CACHE", str(tmp_path))
+    monkeypatch.setattr(identity, "_EMBEDDINGS", OrderedDict())
+    gallery = real_faces[:8]
+    first = face_embeddings(gallery, store=True)
+    (stored,) = (tmp_path / "faces").glob("*.safetensors")
+    identity._EMBEDDINGS.clear()
+    with monkeypatch.context() as no_model:
+        no_model.setattr(faces, "embed_chips", _must_not_run)
+        assert torch.equal(face_embeddings(gallery, store=True), first)
+    stored.write_bytes(b"torn")
+    identity._EMBEDDINGS.clear()
+    assert torch.equal(face_embeddings(gallery, store=True), first)
+    assert torch.equal(face_embeddings(gallery[:4]), first[:4])  # not stored: no second file
+    assert len(list((tmp_path / "faces").iterdir())) == 1
+
+
+def _must_not_run(chips: object) -> None:
+    raise AssertionError("the stored embeddings should have been read")
