@@ -24,7 +24,7 @@ FACE_SIZE = 150  # px: the aligned face chip the model reads
 SAME_PERSON = 0.6  # dlib's verification threshold on the Euclidean distance of two embeddings
 INSTALL = "pip install 'privattack[faces]'"
 MODEL = "dlib_face_recognition_resnet_model_v1.dat"
-PER_WORKER = 64  # faces: fewer per process and starting it costs more than it saves
+PER_WORKER = 32  # faces: fewer per process and starting it costs more than it saves
 
 
 def missing() -> str | None:
