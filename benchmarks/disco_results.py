@@ -62,10 +62,12 @@ IDENTITY = ("reid_top1", "reid_top5", "iip_top1")
 
 
 def worst_identity(line: dict[str, Any], name: str) -> tuple[str, dict[str, Any]] | None:
-    """(attack, estimate) of the attack (each decoder family apart) with the highest ``name``."""
+    """(attack, estimate) of the attack (each decoder family apart) with the highest ``name``,
+    among those that learned."""
     found = {f"decoder ({f})": v for f, v in (line.get("decoder_families") or {}).items()}
     found.update({a: v for a, v in line["attacks"].items() if a != "decoder" or not found})
-    scored = [(attack, v[name]) for attack, v in found.items() if name in v]
+    failed = line.get("failed", {})
+    scored = [(a, v[name]) for a, v in found.items() if name in v and a not in failed]
     return max(scored, key=lambda item: item[1]["mean"]) if scored else None
 
 
@@ -75,6 +77,7 @@ def identity_table(lines: list[dict[str, Any]]) -> str:
     head = ["defense", "R", "seed", "chance (1 / gallery)", "worst case SSIM"]
     for name in IDENTITY:
         head += [f"{name} (worst attack)", f"likelihood {name}"]
+    head.append("failed (no better than the mean image)")
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for line in lines:
         if "iip_top1" not in line["null"]:
@@ -86,6 +89,7 @@ def identity_table(lines: list[dict[str, Any]]) -> str:
             worst = worst_identity(line, name)
             cells.append("-" if worst is None else f"{interval(worst[1])} ({worst[0]})")
             cells.append(interval(line["attacks"].get("likelihood", {}).get(name)))
+        cells.append(", ".join(line.get("failed", {})) or "-")
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import shutil
 import time
@@ -135,7 +136,7 @@ def family_leakage(
     """Decoder metrics per family: the report's own decoder, plus each other family
     trained on the same attack_train activations and scored on the same attack_test images."""
     decoder = report.leakage["decoder"]
-    found = {decoder.params["built"]: image_estimates(decoder)}
+    found = {decoder.params["built"]: _with_failure(decoder)}
     context = RunContext(prepared.seed)
     inputs = prepared.attack_inputs("decoder", context)
     for family in families:
@@ -143,8 +144,13 @@ def family_leakage(
             continue
         result = attacks.get("decoder", family=family).run(inputs)
         leak = score("decoder", result, prepared, context)
-        found[result.params["built"]] = image_estimates(leak)
+        found[result.params["built"]] = _with_failure(leak)
     return found
+
+
+def _with_failure(leak: Any) -> dict[str, Any]:
+    """``image_estimates``, and ``failed`` (why) when the attack did not learn."""
+    return {**image_estimates(leak), **({"failed": leak.failed} if leak.failed else {})}
 
 
 def image_estimates(leak: Any) -> dict[str, dict[str, Any]]:
@@ -159,11 +165,13 @@ def attack_point(
     families: list[str],
 ) -> tuple[dict[str, Any], privattack.Report]:
     """Evaluate one released point: its JSON line (utility, every attack's metrics, the
-    decoder per family, the worst case over all of them) and its report."""
+    decoder per family, the worst case over those that learned, and why the others failed)
+    and its report. When every attack failed, the worst case's value is NaN: nothing was
+    measured, which is no privacy."""
     report = privattack.evaluate_activations(
         prepared, attacks=attack_names, trials=trials, progress=False
     )
-    assert report.worst_case is not None, "every suite here has an attack that ran"
+    worst = report.worst_case
     line: dict[str, Any] = {
         "seed": prepared.seed,
         "suite": report.suite,
@@ -175,15 +183,20 @@ def attack_point(
             for name, leak in report.leakage.items()
         },
         "worst": {
-            "attack": report.worst_case.attack,
-            "metric": report.worst_case.metric,
-            "value": report.worst_case.value,
+            "attack": "every attack failed" if worst is None else worst.attack,
+            "metric": "ssim" if worst is None else worst.metric,
+            "value": float("nan") if worst is None else worst.value,
         },
+        "failed": {name: leak.failed for name, leak in report.leakage.items() if leak.failed},
     }
     if "decoder" in report.leakage and trials == 0 and families:
         line["decoder_families"] = family_leakage(prepared, report, families)
         for family, leak in line["decoder_families"].items():
-            if leak["ssim"]["mean"] > line["worst"]["value"]:
+            if "failed" in leak:
+                line["failed"][f"decoder ({family})"] = leak.pop("failed")
+                continue
+            value = line["worst"]["value"]
+            if math.isnan(value) or leak["ssim"]["mean"] > value:
                 line["worst"] = {
                     "attack": f"decoder ({family})",
                     "metric": "ssim",
