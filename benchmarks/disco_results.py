@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import time
 from pathlib import Path
@@ -58,39 +59,70 @@ def table(lines: list[dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n"
 
 
-IDENTITY = ("reid_top1", "reid_top5", "iip_top1")
-
-
-def worst_identity(line: dict[str, Any], name: str) -> tuple[str, dict[str, Any]] | None:
-    """(attack, estimate) of the attack (each decoder family apart) with the highest ``name``,
-    among those that learned."""
+def _learned(line: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each reconstruction attack that did not fail at this point, decoder families apart."""
+    failed = line.get("failed", {})
     found = {f"decoder ({f})": v for f, v in (line.get("decoder_families") or {}).items()}
     found.update({a: v for a, v in line["attacks"].items() if a != "decoder" or not found})
-    failed = line.get("failed", {})
-    scored = [(a, v[name]) for a, v in found.items() if name in v and a not in failed]
-    return max(scored, key=lambda item: item[1]["mean"]) if scored else None
+    return {attack: v for attack, v in found.items() if attack not in failed}
+
+
+def _most(found: dict[str, dict[str, Any]], name: str) -> str:
+    """The interval of the attack in ``found`` with the highest ``name``, and which it is."""
+    scored = [(attack, v[name]) for attack, v in found.items() if name in v]
+    if not scored:
+        return "-"
+    attack, value = max(scored, key=lambda item: item[1]["mean"])
+    return f"{interval(value)} ({attack})"
 
 
 def identity_table(lines: list[dict[str, Any]]) -> str:
-    """Per point: chance, then each identity metric's worst attack (decoder families apart)
-    and the likelihood attack's own."""
-    head = ["defense", "R", "seed", "chance (1 / gallery)", "worst case SSIM"]
-    for name in IDENTITY:
-        head += [f"{name} (worst attack)", f"likelihood {name}"]
-    head.append("failed (no better than the mean image)")
+    """Per point measured with identity: utility, the worst case SSIM, re-identification by
+    the face model (the decoder's best family, the likelihood attack), image identifiability
+    (the attack that identifies most) and the attacks that failed; chance below."""
+    head = [
+        "defense", "R", "seed", "utility", "worst case SSIM",
+        "decoder re-id top-1 (best family)", "decoder re-id top-5 (best family)",
+        "likelihood re-id top-1", "likelihood re-id top-5",
+        "image identifiability top-1 (most)", "failed (no better than the mean image)",
+    ]  # fmt: skip
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for line in lines:
-        if "iip_top1" not in line["null"]:
-            continue  # measured before identity leakage was
-        ratio = line["defense"]["params"].get("ratio", "-")
-        cells = [line["label"], str(ratio), str(line["seed"]), f"{line['null']['iip_top1']:.3f}"]
-        cells.append(f"{line['worst']['value']:.3f} ({line['worst']['attack']})")
-        for name in IDENTITY:
-            worst = worst_identity(line, name)
-            cells.append("-" if worst is None else f"{interval(worst[1])} ({worst[0]})")
-            cells.append(interval(line["attacks"].get("likelihood", {}).get(name)))
-        cells.append(", ".join(line.get("failed", {})) or "-")
-        rows.append("| " + " | ".join(cells) + " |")
+    measured = [line for line in lines if "iip_top1" in line["null"]]
+    for line in measured:
+        learned = _learned(line)
+        decoders = {a: v for a, v in learned.items() if a.startswith("decoder")}
+        worst = line["worst"]
+        failed = line.get("failed", {})
+        likelihood = line["attacks"].get("likelihood", {})
+        note = " (failed)" if "likelihood" in failed else ""
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    line["label"],
+                    str(line["defense"]["params"].get("ratio", "-")),
+                    str(line["seed"]),
+                    f"{line['utility']['mean']:.1%}",
+                    "every attack failed"
+                    if math.isnan(worst["value"])
+                    else f"{worst['value']:.3f} ({worst['attack']})",
+                    _most(decoders, "reid_top1"),
+                    _most(decoders, "reid_top5"),
+                    interval(likelihood.get("reid_top1")) + note,
+                    interval(likelihood.get("reid_top5")) + note,
+                    _most(learned, "iip_top1"),
+                    ", ".join(failed) or "-",
+                ]
+            )
+            + " |"
+        )
+    if measured:
+        null = measured[-1]["null"]
+        rows.append(
+            f"\nChance: re-identification top-1 {null['reid_top1']:.3f}, top-5 "
+            f"{null['reid_top5']:.3f}, identifiability top-1 {null['iip_top1']:.3f}; the mean "
+            f"training image's SSIM {null['ssim']:.3f}."
+        )
     return "\n".join(rows) + "\n"
 
 
