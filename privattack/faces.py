@@ -65,11 +65,14 @@ def _embed_here(chips: np.ndarray) -> np.ndarray:
 def _embed_in_worker(chips: np.ndarray) -> np.ndarray:
     buffer = io.BytesIO()
     np.save(buffer, chips)
+    here = str(Path(__file__).resolve().parents[1])  # where this privattack is imported from
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
     done = subprocess.run(
         [sys.executable, "-m", "privattack.faces"],
         input=buffer.getvalue(),
         capture_output=True,
         check=False,
+        env={**os.environ, "PYTHONPATH": path},
     )
     if done.returncode != 0:
         raise RuntimeError(f"a face-model worker failed: {done.stderr.decode()[-2000:]}")
