@@ -23,12 +23,15 @@ import numpy as np
 FACE_SIZE = 150  # px: the aligned face chip the model reads
 SAME_PERSON = 0.6  # dlib's verification threshold on the Euclidean distance of two embeddings
 INSTALL = "pip install 'privattack[faces]'"
+SWITCH = "PRIVATTACK_FACES"  # "off" skips the face model (its metrics say so in every report)
 MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 PER_WORKER = 32  # faces: fewer per process and starting it costs more than it saves
 
 
 def missing() -> str | None:
     """Why the face model cannot run here (None when it can)."""
+    if os.environ.get(SWITCH, "").strip().lower() in ("0", "off", "false", "no"):
+        return f"the face model is turned off ({SWITCH}={os.environ[SWITCH]})"
     try:
         import dlib  # noqa: F401
     except ImportError as error:

@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 
 import privattack
+from privattack import faces
 
 REPO = Path(__file__).resolve().parents[1]
+# The face model costs about 0.1 s a face; the tests of identity leakage turn it on (the
+# face_model fixture), the rest of the suite, CLI subprocesses included, runs without it.
+os.environ["PRIVATTACK_FACES"] = "off"
 SHARED_DATA = Path(os.environ.get("PRIVATTACK_DATA") or REPO.parent / "shared" / "data")
 
 
@@ -32,6 +36,15 @@ def fit_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PRIVATTACK_CACHE", str(folder))
         yield folder
+
+
+@pytest.fixture
+def face_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The face model on for this test (it skips, with the reason, where it is not installed)."""
+    monkeypatch.setenv("PRIVATTACK_FACES", "on")
+    reason = faces.missing()
+    if reason is not None:
+        pytest.skip(reason)
 
 
 @pytest.fixture

@@ -17,10 +17,6 @@ from privattack.data import open_dataset
 from privattack.metrics import identity, measured
 from privattack.metrics.identity import face_embeddings, face_matches, pixel_matches, rank_sources
 
-needs_face_model = pytest.mark.skipif(
-    faces.missing() is not None, reason=f"the face model is not installed: {faces.INSTALL}"
-)
-
 
 @pytest.fixture(scope="module")
 def real_faces() -> torch.Tensor:
@@ -70,7 +66,7 @@ def test_pixel_identifiability_of_real_faces(real_faces: torch.Tensor) -> None:
     assert pixel_matches(mean, real_faces).within(1).sum() <= 1  # one face is nearest the mean
 
 
-@needs_face_model
+@pytest.mark.usefixtures("face_model")
 def test_the_face_model_recognises_real_faces_through_blur_and_colour(
     real_faces: torch.Tensor,
 ) -> None:
@@ -99,17 +95,26 @@ def test_face_metrics_only_where_there_are_faces_and_the_model() -> None:
     ]
 
 
+@pytest.mark.usefixtures("face_model")
 def test_without_the_face_model_its_metrics_are_skipped_with_the_reason(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(faces, "_model_file", lambda: None)
-    chosen, skipped = measured("input", of_faces=True)
+    assert [m.name for m in measured("input", of_faces=True)[0]][3:6] == [
+        "reid_top1",
+        "reid_top5",
+        "same_person",
+    ]
+    with monkeypatch.context() as without:
+        without.setattr(faces, "_model_file", lambda: None)
+        chosen, skipped = measured("input", of_faces=True)
     assert "reid_top1" not in [m.name for m in chosen]
     assert set(skipped) == {"reid_top1", "reid_top5", "same_person"}
     assert "pip install 'privattack[faces]'" in skipped["reid_top1"]
+    monkeypatch.setenv("PRIVATTACK_FACES", "off")
+    assert "turned off (PRIVATTACK_FACES=off)" in measured("input", of_faces=True)[1]["reid_top1"]
 
 
-@needs_face_model
+@pytest.mark.usefixtures("face_model")
 def test_a_gallery_is_embedded_once_and_kept_whole_on_disk(
     real_faces: torch.Tensor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
