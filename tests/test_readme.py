@@ -30,3 +30,14 @@ def test_the_defense_the_readme_writes_conforms() -> None:
     defense = namespace["NoisyResNet20"]()
     for check in defense_checks(defense):
         check(defense)
+
+
+def test_every_relative_link_leads_to_a_file_of_the_checkout() -> None:
+    """The README's and docs' links to docs, results and images exist in a clean checkout."""
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    missing = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" not in target and not (page.parent / target).exists():
+                missing.append(f"{page.relative_to(REPO)} -> {target}")
+    assert not missing
