@@ -18,7 +18,7 @@ from privattack.attacks.base import Reconstructions
 from privattack.errors import UnknownNameError
 from privattack.eta import plan
 from privattack.manifest import manifest
-from privattack.metrics import identity_leads, measured, primary
+from privattack.metrics import identity_leads, primary
 from privattack.nulls import null_baselines
 from privattack.prepare import Prepared, prepare, resolve_defense
 from privattack.protocol import Defense, capabilities
@@ -230,7 +230,7 @@ def assess(
         if isinstance(result, Reconstructions):
             reconstructions[name] = result.images
     kind = prepared.target.kind
-    chosen_metrics, skipped_metrics = measured(kind, prepared.suite.data.faces)
+    chosen_metrics, skipped_metrics = prepared.measured_metrics
     worst = worst_case(leakage, primary(kind))
     lead = identity_leads(chosen_metrics)
     identity = None if lead is None else worst_case(leakage, lead)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from privattack.metrics import UTILITY, measured
+from privattack.metrics import UTILITY
 from privattack.prepare import Prepared
 from privattack.run import RunContext
 
@@ -18,7 +18,7 @@ def null_baselines(prepared: Prepared, context: RunContext) -> dict[str, float]:
     nulls = {"task_accuracy": UTILITY.null(train.labels[task], test.labels[task])}  # type: ignore[misc]
     target = prepared.target
     secret_train, secret_test = target.secret(train), target.secret(test)
-    for m in measured(target.kind, prepared.suite.data.faces)[0]:
+    for m in prepared.measured_metrics[0]:
         if m.null is not None:
             with context.phase("identity") if m.aspect == "identity" else nullcontext():
                 nulls[m.name] = m.null(secret_train, secret_test)

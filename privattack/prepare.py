@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from privattack.attacks.base import AttackBudget, AttackInputs
 from privattack.data import Split, draw_splits, open_dataset
 from privattack.data.images import ImageSet
 from privattack.errors import DataError
+from privattack.metrics import Metric, measured
 from privattack.protocol import (
     Capabilities,
     Defense,
@@ -58,6 +60,13 @@ class Prepared:
     released: Released
     seconds: dict[str, float] = field(default_factory=dict)
     cache: str = "off"
+
+    @cached_property
+    def measured_metrics(self) -> tuple[tuple[Metric, ...], dict[str, str]]:
+        """The metrics this run measures for its target, and those it cannot here with the
+        reason (the face model missing or off): decided once, so every attack, the nulls and
+        the report agree."""
+        return measured(self.target.kind, self.suite.data.faces)
 
     @property
     def budget(self) -> Budget:

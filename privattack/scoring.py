@@ -7,7 +7,7 @@ from contextlib import nullcontext
 
 from privattack.attacks.base import RESULT_OF, AttackResult
 from privattack.errors import DefenseError
-from privattack.metrics import chance, measured, primary
+from privattack.metrics import chance, primary
 from privattack.prepare import Prepared
 from privattack.report import Leakage
 from privattack.run import RunContext
@@ -28,9 +28,9 @@ def score(attack: str, result: AttackResult, prepared: Prepared, context: RunCon
     secret_train = target.secret(prepared.attack_train)
     secret_test = target.secret(prepared.attack_test)
     seed = context.seed_for("ci")
-    chosen, _ = measured(target.kind, prepared.suite.data.faces)
     metrics = {}
-    for m in chosen:  # identity's cost is timed apart (it is also within the attack's phase)
+    # identity's cost is timed apart (it is also within the attack's phase)
+    for m in prepared.measured_metrics[0]:
         with context.phase("identity") if m.aspect == "identity" else nullcontext():
             metrics[m.name] = m.estimate(result.outputs, secret_test, secret_train, seed)
     extra: dict[str, float] = {}

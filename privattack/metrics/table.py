@@ -141,6 +141,20 @@ def _identity(
     )  # fmt: skip
 
 
+def _top_k(
+    name: str,
+    matches: Callable[[Tensor, Tensor], Matches],
+    k: int,
+    text: str,
+    primary: bool = False,
+) -> Metric:
+    """Sources among their reconstruction's ``k`` nearest originals; chance, k / N, its null."""
+    return _identity(
+        name, _identified(matches, k), _chance_of(k), f"chance, {k} / gallery size", text,
+        matches, primary,
+    )  # fmt: skip
+
+
 def _accuracy(logits: Tensor, y: Tensor, _: Tensor, seed: int) -> Estimate:
     return bootstrap(correct(logits.argmax(1), y), seed)
 
@@ -184,23 +198,19 @@ METRICS: tuple[Metric, ...] = (
     _image("ssim", ssim, True, "structural similarity to the private image (piq, 11x11)", True),
     _image("psnr", psnr, True, "peak signal-to-noise ratio in dB (peak 1)"),
     _image("l1", l1, False, "mean absolute pixel error"),
-    _identity(
+    _top_k(
         "reid_top1",
-        _identified(face_matches, 1),
-        _chance_of(1),
-        "chance, 1 / gallery size",
+        face_matches,
+        1,
         "reconstructions whose nearest face among attack_test's originals is their source "
         "(dlib's face model)",
-        face_matches,
         primary=True,
     ),
-    _identity(
+    _top_k(
         "reid_top5",
-        _identified(face_matches, 5),
-        _chance_of(5),
-        "chance, 5 / gallery size",
-        "reconstructions whose source is among their 5 nearest faces (dlib's face model)",
         face_matches,
+        5,
+        "reconstructions whose source is among their 5 nearest faces (dlib's face model)",
     ),
     _identity(
         "same_person",
@@ -211,14 +221,12 @@ METRICS: tuple[Metric, ...] = (
         f"{SAME_PERSON})",
         face_matches,
     ),
-    _identity(
+    _top_k(
         "iip_top1",
-        _identified(pixel_matches, 1),
-        _chance_of(1),
-        "chance, 1 / gallery size",
+        pixel_matches,
+        1,
         "reconstructions whose nearest image (pixel distance) among attack_test's originals "
         "is their source",
-        pixel_matches,
         primary=True,
     ),
     Metric(
