@@ -136,7 +136,7 @@ def family_leakage(
     """Decoder metrics per family: the report's own decoder, plus each other family
     trained on the same attack_train activations and scored on the same attack_test images."""
     decoder = report.leakage["decoder"]
-    found = {decoder.params["built"]: _with_failure(decoder)}
+    found = {decoder.params["built"]: with_failure(decoder)}
     context = RunContext(prepared.seed)
     inputs = prepared.attack_inputs("decoder", context)
     for family in families:
@@ -144,11 +144,11 @@ def family_leakage(
             continue
         result = attacks.get("decoder", family=family).run(inputs)
         leak = score("decoder", result, prepared, context)
-        found[result.params["built"]] = _with_failure(leak)
+        found[result.params["built"]] = with_failure(leak)
     return found
 
 
-def _with_failure(leak: Any) -> dict[str, Any]:
+def with_failure(leak: Any) -> dict[str, Any]:
     """``image_estimates``, and ``failed`` (why) when the attack did not learn."""
     return {**image_estimates(leak), **({"failed": leak.failed} if leak.failed else {})}
 

@@ -13,7 +13,11 @@ from privattack.suites import Budget
 FIT_IMAGES_PER_SECOND = {"disco": 40.0, "split": 90.0}  # ResNet-18 training, one epoch-image
 OTHER_FIT_IMAGES_PER_SECOND = 70.0
 DECODER_PIXELS_PER_SECOND = 330.0 * 32 * 32  # decoder training: image-epochs x pixels
-SEARCH_SECONDS_PER_PIXEL_STEP = {"likelihood": 3.5e-3 / 32 / 32, "inversion": 1.7e-3 / 32 / 32}
+SEARCH_SECONDS_PER_PIXEL_STEP = {
+    "likelihood": 3.5e-3 / 32 / 32,
+    "inversion": 1.7e-3 / 32 / 32,
+    "hybrid": 1.7e-3 / 32 / 32,  # its pixel search; its decoder is the decoder attack's
+}
 TRIAL_SHARE = 0.8  # a tuning trial costs about this much of a run (some are pruned)
 
 

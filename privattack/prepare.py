@@ -28,6 +28,7 @@ from privattack.protocol import (
     TrainingBudget,
     capabilities,
 )
+from privattack.registry import attacks as attack_registry
 from privattack.registry import defenses as defense_registry
 from privattack.release import Released, call_defense, release, weights_digest
 from privattack.run import RunContext
@@ -75,14 +76,17 @@ class Prepared:
 
     def attack_inputs(self, attack: str, context: RunContext) -> AttackInputs:
         """What ``attack`` receives: both attack splits' z, attack_train's secrets, the
-        client and layout when the defense offers them, the scale's budget, its own seed."""
+        client and layout when the defense offers them, the scale's budget, and its own seed,
+        or the seed of the attack it builds on (``seeded_as``: the hybrid attack starts from
+        the decoder attack's very reconstructions)."""
         budget = self.budget
+        seeded_as = getattr(attack_registry.factory(attack), "seeded_as", attack)
         return AttackInputs(
             z_train=self.released.train,
             z_test=self.released.test,
             secret_train=self.target.secret(self.attack_train),
             target=self.target,
-            seed=context.seed_for(f"attack:{attack}"),
+            seed=context.seed_for(f"attack:{seeded_as}"),
             budget=AttackBudget(budget.attack_epochs, budget.iterations, budget.invert_images),
             client=self.released.client,
             layout=self.released.layout,

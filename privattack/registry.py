@@ -160,5 +160,6 @@ attacks: Registry[Any] = Registry(
         "attribute": f"{_ATTACKS}.attribute",
         "likelihood": f"{_ATTACKS}.likelihood",
         "inversion": f"{_ATTACKS}.likelihood",
+        "hybrid": f"{_ATTACKS}.hybrid",
     },
 )

@@ -74,6 +74,10 @@ class GroupedSkipGenerator(nn.Module):
         """noise (1, G*noise_channels, H, W) -> images (G, 3, H, W) in [0, 1], channels-last
         (the view of the grouped output is neither layout, and the client's convolutions run
         about 15% faster on a batch in channels-last than on it)."""
+        return torch.sigmoid(self.logits(noise))
+
+    def logits(self, noise: Tensor) -> Tensor:
+        """The images' logits, before the sigmoid of ``forward``."""
         features, skips = noise, []
         for down, skip in zip(self.down, self.skips, strict=True):
             skips.append(skip(features))
@@ -83,8 +87,7 @@ class GroupedSkipGenerator(nn.Module):
                 features, size=skipped.shape[-2:], mode="bilinear", align_corners=False
             )
             features = up(_grouped_cat(features, skipped, self.groups))
-        x = torch.sigmoid(self.head(features))
-        x = x.view(self.groups, 3, self.image_size, self.image_size)
+        x = self.head(features).view(self.groups, 3, self.image_size, self.image_size)
         return x.contiguous(memory_format=torch.channels_last)
 
 
@@ -135,6 +138,7 @@ def invert(
     standardize: Standardizer,
     *,
     input_noise: float = 0.0,
+    anchor: tuple[Tensor, float] | None = None,
     progress: bool = False,
     desc: str = "inversion",
     monitor: Monitor | None = None,
@@ -150,6 +154,8 @@ def invert(
         images: a module mapping ``inputs`` to candidate images (B, 3, H, W) in [0, 1].
         inputs: its fixed input (noise for a generator; ignored by a pixel parametrisation).
         input_noise: std of noise added to ``inputs`` at each step, annealed linearly to 0.
+        anchor: (images, weight): a penalty of ``weight`` times the mean squared distance to
+            those images (the hybrid attack's decoder reconstructions), none when None.
         monitor: shown the current choice ``reports`` times along the search (for pruning).
 
     Returns:
@@ -174,7 +180,10 @@ def invert(
         x = images(inputs_now)
         feature_loss = feature_distance(settings.distance, standardize(client(x)), target, released)
         tv = kornia.losses.total_variation(x, reduction="mean").mean(1)
-        loss = (feature_loss + settings.tv_weight * tv).sum()
+        loss = feature_loss + settings.tv_weight * tv
+        if anchor is not None:
+            loss = loss + anchor[1] * (x - anchor[0]).pow(2).flatten(1).mean(1)
+        loss = loss.sum()
         with torch.no_grad():
             improved = feature_loss < best
             if chosen is None or settings.select == "last":
@@ -193,12 +202,16 @@ def invert(
     return chosen.detach()
 
 
-class _Pixels(nn.Module):
-    """Images parametrised directly: sigmoid of free logits, starting from grey."""
+class Pixels(nn.Module):
+    """Images parametrised directly: sigmoid of free logits, starting from grey or from
+    ``start`` (B, 3, H, W) in [0, 1]."""
 
-    def __init__(self, batch: int, image_size: int) -> None:
+    def __init__(self, batch: int, image_size: int, start: Tensor | None = None) -> None:
         super().__init__()
-        self.logits = nn.Parameter(torch.zeros(batch, 3, image_size, image_size))
+        logits = torch.zeros(batch, 3, image_size, image_size)
+        if start is not None:
+            logits = torch.logit(start.float().cpu(), eps=1e-4)
+        self.logits = nn.Parameter(logits)
 
     def forward(self, _: Tensor) -> Tensor:
         return torch.sigmoid(self.logits)
@@ -215,23 +228,37 @@ class _WhiteBox(Configured):
         batch: int,
         image_size: int,
         device: torch.device,
+        start: Tensor | None,
     ) -> tuple[nn.Module, Tensor, float]:
-        """(images module, its fixed input, input-noise std) for ``batch`` images."""
+        """(images module, its fixed input, input-noise std) for ``batch`` images, starting
+        from ``start`` when the attack has starting images (see ``_starts``)."""
         raise NotImplementedError  # each white-box attack defines its image parametrisation
+
+    def _starts(self, inputs: AttackInputs, count: int) -> Tensor | None:
+        """The images the search starts from, for the first ``count`` rows of z_test (None:
+        the parametrisation's own start)."""
+        return None
+
+    def _anchor_weight(self) -> float:
+        """The weight of the search's pull towards its starting images (0: none)."""
+        return 0.0
 
     def run(self, inputs: AttackInputs) -> Reconstructions:
         client, target = inputs.client, inputs.target
         if client is None or not isinstance(target, InputTarget):
             raise CapabilityError(f"the {self.name} attack needs the white-box client.")
         device = next(client.parameters(), torch.empty(0)).device
-        seed_everything(inputs.seed)
         image_size = target.image_size
         z_test = inputs.z_test[: inputs.budget.invert_images]
+        starts = self._starts(inputs, len(z_test))
+        seed_everything(inputs.seed)  # after the starts, which may be trained or memoised
         standardize = Standardizer.fit(inputs.z_train)
         parts = []
         for start in range(0, len(z_test), self.config.batch_size):
             z = z_test[start : start + self.config.batch_size].to(device)
-            images, fixed_input, input_noise = self._parametrise(len(z), image_size, device)
+            begin = None if starts is None else starts[start : start + len(z)].to(device)
+            images, fixed_input, input_noise = self._parametrise(len(z), image_size, device, begin)
+            weight = self._anchor_weight()
             parts.append(
                 invert(
                     client,
@@ -242,6 +269,7 @@ class _WhiteBox(Configured):
                     self.config.iterations or inputs.budget.iterations,
                     standardize,
                     input_noise=input_noise,
+                    anchor=(begin, weight) if begin is not None and weight > 0 else None,
                     progress=inputs.progress,
                     desc=f"{self.name} attack",
                     monitor=inputs.monitor if start == 0 else None,  # the first batch shows
@@ -274,6 +302,7 @@ class LikelihoodAttack(_WhiteBox):
         batch: int,
         image_size: int,
         device: torch.device,
+        start: Tensor | None,
     ) -> tuple[nn.Module, Tensor, float]:
         # Channels-last: the CPU's grouped convolutions run about a third faster in it.
         generator = GroupedSkipGenerator(batch, image_size, self.config.width).to(
@@ -306,5 +335,6 @@ class InversionAttack(_WhiteBox):
         batch: int,
         image_size: int,
         device: torch.device,
+        start: Tensor | None,
     ) -> tuple[nn.Module, Tensor, float]:
-        return _Pixels(batch, image_size).to(device), torch.zeros(0, device=device), 0.0
+        return Pixels(batch, image_size).to(device), torch.zeros(0, device=device), 0.0

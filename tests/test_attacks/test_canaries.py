@@ -106,7 +106,7 @@ def test_reconstructions_from_noise_identify_nobody(noise_faces: privattack.Repo
     assert noise_faces.worst_identity is None  # every attack failed
 
 
-@pytest.mark.parametrize("attack", ["likelihood", "inversion"])
+@pytest.mark.parametrize("attack", ["likelihood", "inversion", "hybrid"])
 def test_white_box_attacks_reconstruct_undefended_faces(
     undefended_faces: privattack.Report, attack: str
 ) -> None:
@@ -116,7 +116,7 @@ def test_white_box_attacks_reconstruct_undefended_faces(
     assert leakage.psnr.mean > undefended_faces.null["psnr"] + 2
 
 
-@pytest.mark.parametrize("attack", ["likelihood", "inversion"])
+@pytest.mark.parametrize("attack", ["likelihood", "inversion", "hybrid"])
 def test_white_box_attacks_fail_against_noise(noise_faces: privattack.Report, attack: str) -> None:
     assert noise_faces.leakage[attack].ssim.mean < noise_faces.null["ssim"] + 0.05
 
@@ -124,12 +124,16 @@ def test_white_box_attacks_fail_against_noise(noise_faces: privattack.Report, at
 def test_white_box_attacks_are_skipped_without_a_client() -> None:
     defense = privattack.adapters.blackbox(lambda x: x.mean(1, keepdim=True))
     report = privattack.evaluate(
-        defense, "cifar10_input", scale="smoke", progress=False, attacks=["likelihood", "inversion"]
+        defense,
+        "cifar10_input",
+        scale="smoke",
+        progress=False,
+        attacks=["likelihood", "inversion", "hybrid"],
     )
     assert report.leakage == {}
     assert report.skipped == {
-        "likelihood": "the defense has no client capability",
-        "inversion": "the defense has no client capability",
+        attack: "the defense has no client capability"
+        for attack in ("likelihood", "inversion", "hybrid")
     }
 
 
