@@ -26,6 +26,7 @@ from privattack.attacks.likelihood import (
     SearchConfig,
     _WhiteBox,
     feature_distance,
+    generator_input,
     released_channels,
 )
 from privattack.attacks.standardize import Standardizer
@@ -162,11 +163,4 @@ class HybridAttack(_WhiteBox):
             return Pixels(batch, image_size, start).to(device), torch.zeros(0, device=device), 0.0
         generator = GroupedSkipGenerator(batch, image_size, self.config.width)
         images = FromStart(generator, start).to(device, memory_format=torch.channels_last)
-        noise = 0.1 * torch.rand(
-            1, batch * generator.noise_channels, image_size, image_size, device=device
-        )
-        return (
-            images.train(),
-            noise.contiguous(memory_format=torch.channels_last),
-            self.config.input_noise,
-        )
+        return images.train(), generator_input(generator, device), self.config.input_noise

@@ -91,6 +91,14 @@ class GroupedSkipGenerator(nn.Module):
         return x.contiguous(memory_format=torch.channels_last)
 
 
+def generator_input(generator: GroupedSkipGenerator, device: torch.device) -> Tensor:
+    """The fixed noise a deep-image-prior ``generator`` is fed: uniform in [0, 0.1),
+    channels-last."""
+    shape = (1, generator.groups * generator.noise_channels, *[generator.image_size] * 2)
+    noise = 0.1 * torch.rand(shape, device=device)
+    return noise.contiguous(memory_format=torch.channels_last)
+
+
 def released_channels(z: Tensor) -> Tensor:
     """(B, C, 1, 1) 1 where a channel of maps z carries anything, 0 where it was pruned.
 
@@ -308,14 +316,7 @@ class LikelihoodAttack(_WhiteBox):
         generator = GroupedSkipGenerator(batch, image_size, self.config.width).to(
             device, memory_format=torch.channels_last
         )
-        noise = 0.1 * torch.rand(
-            1, batch * generator.noise_channels, image_size, image_size, device=device
-        )
-        return (
-            generator.train(),
-            noise.contiguous(memory_format=torch.channels_last),
-            self.config.input_noise,
-        )
+        return generator.train(), generator_input(generator, device), self.config.input_noise
 
 
 @attacks.register("inversion")
