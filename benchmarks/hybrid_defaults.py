@@ -17,7 +17,7 @@ from privattack.activations import load_activations
 from privattack.attacks import get
 from privattack.metrics.functional import ssim
 from privattack.run import RunContext
-from privattack.tuning import inner_split
+from privattack.tuning import inner_inputs
 
 
 def main() -> None:
@@ -25,15 +25,9 @@ def main() -> None:
     n = int(count)
     prepared = load_activations(folder)
     base = prepared.attack_inputs("decoder", RunContext(seed=prepared.seed))
-    fit, val = inner_split(len(base.z_train), base.seed)
-    inner = dataclasses.replace(
-        base,
-        z_train=base.z_train[fit],
-        z_test=base.z_train[val],
-        secret_train=base.secret_train[fit],
-        budget=dataclasses.replace(base.budget, invert_images=n),
-    )
-    truth = base.secret_train[val][:n]
+    inner, secret_val = inner_inputs(base)  # what tuning's trials see
+    inner = dataclasses.replace(inner, budget=dataclasses.replace(base.budget, invert_images=n))
+    truth = secret_val[:n]
     for spec in variants:
         label, attack, params = spec.split(":", 2)
         start = time.perf_counter()

@@ -57,6 +57,20 @@ def inner_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def inner_inputs(inputs: AttackInputs) -> tuple[AttackInputs, Tensor]:
+    """What a tuning trial's attack receives: ``inputs`` with attack_train cut by
+    ``inner_split`` (it trains on one part and is scored on the other, as its z_test), and the
+    secrets of that validation part."""
+    fit_idx, val_idx = inner_split(len(inputs.z_train), inputs.seed)
+    inner = dataclasses.replace(
+        inputs,
+        z_train=inputs.z_train[fit_idx],
+        z_test=inputs.z_train[val_idx],
+        secret_train=inputs.secret_train[fit_idx],
+    )
+    return inner, inputs.secret_train[val_idx]
+
+
 def suggest(trial: optuna.Trial, space: Mapping[str, SearchParam]) -> dict[str, Any]:
     """Draw one value per hyper-parameter of ``space`` (define-by-run)."""
     params: dict[str, Any] = {}
@@ -300,14 +314,7 @@ def tune(
         tuning_study = _open_study(
             name, open_storage(storage), _setup_of(prepared, attack), sampler, pruner
         )
-    fit_idx, val_idx = inner_split(len(base.z_train), base.seed)
-    secret_val = base.secret_train[val_idx]
-    inner = dataclasses.replace(
-        base,
-        z_train=base.z_train[fit_idx],
-        z_test=base.z_train[val_idx],
-        secret_train=base.secret_train[fit_idx],
-    )
+    inner, secret_val = inner_inputs(base)
     _enqueue_defaults(tuning_study, default_params(attack, space))
     objective = _objective(attack, space, inner, secret_val)
     finished = len(tuning_study.get_trials(deepcopy=False, states=FINISHED))
