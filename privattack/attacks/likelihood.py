@@ -261,12 +261,12 @@ class _WhiteBox(Configured):
         starts = self._starts(inputs, len(z_test))
         seed_everything(inputs.seed)  # after the starts, which may be trained or memoised
         standardize = Standardizer.fit(inputs.z_train)
+        weight = self._anchor_weight()
         parts = []
         for start in range(0, len(z_test), self.config.batch_size):
             z = z_test[start : start + self.config.batch_size].to(device)
             begin = None if starts is None else starts[start : start + len(z)].to(device)
             images, fixed_input, input_noise = self._parametrise(len(z), image_size, device, begin)
-            weight = self._anchor_weight()
             parts.append(
                 invert(
                     client,
