@@ -45,10 +45,17 @@ SHARD_SIZE = 1024  # activations per shard
 ATTACK_SPLITS = tuple(name for name in SPLIT_NAMES if name.startswith("attack_"))
 
 
+LABEL = "label:"  # the prefix of a column holding one of the data set's labels
+
+
 def _tensors_of(prepared: Prepared, split: Split, z: Tensor, images: bool) -> dict[str, Tensor]:
     tensors = {"z": z, "y_task": split.labels[prepared.task.task]}
     if not prepared.suite.data.is_input:
         tensors["y_sensitive"] = split.labels[prepared.task.sensitive]
+    suite_labels = (prepared.task.task, prepared.task.sensitive)
+    tensors.update(
+        {f"{LABEL}{n}": y for n, y in split.labels.items() if n not in suite_labels}
+    )  # the data set's other labels, for the attribute reader
     if images:
         tensors["x"] = split.images.mul(255).round().to(torch.uint8)
     return tensors
@@ -307,14 +314,18 @@ def load_activations(folder: str | Path, *, data_root: str | Path | None = None)
     suite = parse_content(manifest["suite"]["name"], manifest["suite"]["content"], source)
     task = Task(**manifest["task"])
     read = {name: _read_split(folder, name, manifest) for name in ATTACK_SPLITS}
+    from_data: dict[str, dict[str, Tensor]] = {}  # the data set's labels, read with its images
     if all("x" in columns for _, columns in read.values()):
         images = {name: columns["x"].float().div_(255.0) for name, (_, columns) in read.items()}
     else:
-        images = _images_by_id(manifest, {name: ids for name, (ids, _) in read.items()}, data_root)
+        ids = {name: ids for name, (ids, _) in read.items()}
+        images, from_data = _images_by_id(manifest, ids, data_root)
 
     def split(name: str) -> Split:
         ids, columns = read[name]
-        labels = {task.task: columns["y_task"]}
+        labels = {k.removeprefix(LABEL): v for k, v in columns.items() if k.startswith(LABEL)}
+        labels.update(from_data.get(name, {}))
+        labels[task.task] = columns["y_task"]
         if "y_sensitive" in columns:
             labels[task.sensitive] = columns["y_sensitive"]
         return Split(images[name], np.array(ids), labels, manifest["data"]["fingerprints"][name])
@@ -357,7 +368,9 @@ def load_activations(folder: str | Path, *, data_root: str | Path | None = None)
 
 def _images_by_id(
     manifest: dict[str, Any], ids: dict[str, list[str]], data_root: str | Path | None
-) -> dict[str, Tensor]:
+) -> tuple[dict[str, Tensor], dict[str, dict[str, Tensor]]]:
+    """Each attack split's images and every label of the data set, read from the data set by
+    the ids the benchmark stored."""
     data = manifest["data"]
     dataset = open_dataset(data["dataset"], data_root)
     position = {str(i): k for k, i in enumerate(dataset.ids)}
@@ -368,7 +381,10 @@ def _images_by_id(
             f"{missing[0]!r}) are not in the {data['dataset']} data found at {dataset.origin}; "
             "pass the data root it was exported from, or export with images."
         )
-    return {
-        s: dataset.images([position[str(i)] for i in ids[s]], data["image_size"])
+    rows = {s: np.array([position[str(i)] for i in ids[s]], dtype=np.int64) for s in ATTACK_SPLITS}
+    images = {s: dataset.images(rows[s], data["image_size"]) for s in ATTACK_SPLITS}
+    labels = {
+        s: {n: torch.from_numpy(dataset.label(n)[rows[s]]) for n in dataset.labels}
         for s in ATTACK_SPLITS
     }
+    return images, labels

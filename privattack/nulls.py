@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from privattack.metrics import UTILITY
+from privattack.metrics import UTILITY, Truth
 from privattack.prepare import Prepared
 from privattack.run import RunContext
 
@@ -15,11 +15,11 @@ def null_baselines(prepared: Prepared, context: RunContext) -> dict[str, float]:
     a null baseline in the metrics table (identity's timed as the "identity" phase)."""
     task = prepared.task.task
     train, test = prepared.attack_train, prepared.attack_test
-    nulls = {"task_accuracy": UTILITY.null(train.labels[task], test.labels[task])}  # type: ignore[misc]
-    target = prepared.target
-    secret_train, secret_test = target.secret(train), target.secret(test)
+    task_truth = Truth(test.labels[task], train.labels[task])
+    nulls = {"task_accuracy": UTILITY.null(task_truth)}  # type: ignore[misc]
+    truth = prepared.truth(context)
     for m in prepared.measured_metrics[0]:
         if m.null is not None:
             with context.phase("identity") if m.aspect == "identity" else nullcontext():
-                nulls[m.name] = m.null(secret_train, secret_test)
+                nulls[m.name] = m.null(truth)
     return nulls

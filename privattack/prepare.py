@@ -19,7 +19,8 @@ from privattack.attacks.base import AttackBudget, AttackInputs
 from privattack.data import Split, draw_splits, open_dataset
 from privattack.data.images import ImageSet
 from privattack.errors import DataError
-from privattack.metrics import Metric, measured
+from privattack.metrics import Metric, Truth, measured
+from privattack.metrics.attributes import Reading, fit_reading
 from privattack.protocol import (
     Capabilities,
     Defense,
@@ -61,6 +62,7 @@ class Prepared:
     released: Released
     seconds: dict[str, float] = field(default_factory=dict)
     cache: str = "off"
+    _reading: list[Reading] = field(default_factory=list, repr=False, compare=False)
 
     @cached_property
     def measured_metrics(self) -> tuple[tuple[Metric, ...], dict[str, str]]:
@@ -68,6 +70,29 @@ class Prepared:
         reason (the face model missing or off): decided once, so every attack, the nulls and
         the report agree."""
         return measured(self.target.kind, self.suite.data.faces)
+
+    def truth(self, context: RunContext) -> Truth:
+        """What attacks are scored against: both attack splits' secrets and, when attribute
+        metrics are measured, the attacker's attribute reader, fitted on attack_train's
+        originals the first time (the "attributes" phase)."""
+        reads = any(m.reads_attributes for m in self.measured_metrics[0])
+        if reads and not self._reading:
+            with context.phase("attributes"):
+                self._reading.append(
+                    fit_reading(
+                        self.attack_train.images,
+                        self.attack_train.labels,
+                        self.attack_test.images,
+                        self.attack_test.labels,
+                        context.seed_for("attributes"),
+                    )
+                )
+        target = self.target
+        return Truth(
+            target.secret(self.attack_test),
+            target.secret(self.attack_train),
+            self._reading[0] if self._reading else None,
+        )
 
     @property
     def budget(self) -> Budget:

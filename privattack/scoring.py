@@ -4,10 +4,12 @@ table (per-sample values, bootstrap intervals over the test images)."""
 from __future__ import annotations
 
 from contextlib import nullcontext
+from typing import Any
 
 from privattack.attacks.base import RESULT_OF, AttackResult
 from privattack.errors import DefenseError
 from privattack.metrics import chance, primary
+from privattack.metrics.attributes import attribute_table
 from privattack.prepare import Prepared
 from privattack.report import Leakage
 from privattack.run import RunContext
@@ -25,27 +27,26 @@ def score(attack: str, result: AttackResult, prepared: Prepared, context: RunCon
             f"attack {attack!r} returned {type(result).__name__}, but the suite's target is "
             f"{target.kind}: it must return {RESULT_OF[target.kind].__name__}."
         )
-    secret_train = target.secret(prepared.attack_train)
-    secret_test = target.secret(prepared.attack_test)
+    truth = prepared.truth(context)
     seed = context.seed_for("ci")
     metrics = {}
     # identity's cost is timed apart (it is also within the attack's phase)
     for m in prepared.measured_metrics[0]:
         with context.phase("identity") if m.aspect == "identity" else nullcontext():
-            metrics[m.name] = m.estimate(result.outputs, secret_test, secret_train, seed)
-    extra: dict[str, float] = {}
+            metrics[m.name] = m.estimate(result.outputs, truth, seed)
+    extra: dict[str, Any] = {}
     if isinstance(target, AttributeTarget):
-        extra["chance"] = chance(secret_train, secret_test)
+        extra["chance"] = chance(truth.train, truth.test)
     else:
-        extra["gallery"] = len(secret_test)  # the originals each reconstruction is ranked among
+        extra["gallery"] = len(truth.test)  # the originals each reconstruction is ranked among
+    if truth.reading is not None:
+        extra["attributes"] = attribute_table(truth.reading, result.outputs)
     extra["n"] = len(result.outputs)
     by = primary(target.kind)
     outputs, scored = result.outputs, len(result.outputs)
-    baselines = {
-        by.null_name: None if by.null is None else by.null(secret_train, secret_test[:scored])
-    }
+    baselines = {by.null_name: None if by.null is None else by.null(truth.prefix(scored))}
     if by.constant is not None:  # an attack whose output does not follow z learned nothing
-        constant = by.estimate(by.constant(outputs), secret_test, secret_train, seed).mean
+        constant = by.estimate(by.constant(outputs), truth, seed).mean
         baselines["its own output averaged over the test images (it does not follow z)"] = constant
     failed = by.failure(metrics[by.name], baselines)
     return Leakage(metrics, result.params, extra, failed=failed)

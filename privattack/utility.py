@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from privattack.attacks.attribute import classifier_head
 from privattack.attacks.standardize import Standardizer
-from privattack.metrics import UTILITY, Estimate
+from privattack.metrics import UTILITY, Estimate, Truth
 from privattack.prepare import Prepared
 from privattack.release import RELEASE_BATCH
 from privattack.run import RunContext
@@ -50,4 +50,5 @@ def measure_utility(prepared: Prepared, context: RunContext) -> tuple[Estimate, 
             f"released activations for the task {task!r} ({prepared.task.num_classes} classes), "
             "scored on attack_test; the defense's own server may do better or worse"
         )
-    return UTILITY.estimate(logits, y_test, y_train, context.seed_for("ci")), source, detail
+    truth = Truth(y_test, y_train)
+    return UTILITY.estimate(logits, truth, context.seed_for("ci")), source, detail

@@ -154,7 +154,9 @@ def draw_splits(
     official: bool = False,
 ) -> SuiteSplits:
     """Draw the splits from the images of ``dataset`` that carry every label in ``labels``,
-    decoded at ``image_size``; ``official`` draws attack_test from the official test partition."""
+    decoded at ``image_size``; ``official`` draws attack_test from the official test partition.
+    Each split keeps every label of the data set (-1 where an image lacks one), so an attacker
+    can read all of them from a reconstruction."""
     usable = labelled_indices(dataset, labels)
     partition = dataset.partition[usable] if official and dataset.partition is not None else None
     indices = make_splits(dataset.ids[usable], sizes, seed, partition)
@@ -165,7 +167,7 @@ def draw_splits(
         return Split(
             images=dataset.images(index, image_size),
             ids=ids,
-            labels={n: torch.from_numpy(dataset.label(n)[index]) for n in labels},
+            labels={n: torch.from_numpy(dataset.label(n)[index]) for n in dataset.labels},
             fingerprint=fingerprint(ids),
         )
 

@@ -17,6 +17,7 @@ from torch import Tensor
 from privattack import faces
 from privattack.errors import UnknownNameError
 from privattack.faces import SAME_PERSON
+from privattack.metrics.attributes import SURVIVES, Reading
 from privattack.metrics.estimate import Estimate, bootstrap
 from privattack.metrics.functional import balanced_accuracy, chance, correct, l1, psnr, ssim
 from privattack.metrics.identity import Matches, face_embeddings, face_matches, pixel_matches
@@ -25,10 +26,33 @@ Kind = Literal["input", "attribute", "utility"]
 # what a metric says of the secret: how alike the pixels are, or whether the person (or the
 # image) is picked out among others; the worst case is reported per aspect
 Aspect = Literal["pixels", "identity", "attribute", "utility"]
-# (the attack's outputs on attack_test, attack_test's secrets, attack_train's secrets, CI seed)
-Estimator = Callable[[Tensor, Tensor, Tensor, int], Estimate]
-# (attack_train's secrets, attack_test's secrets) -> the score of an attacker who ignores z
-NullBaseline = Callable[[Tensor, Tensor], float]
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What an attack's outputs are scored against: attack_test's secrets (the outputs match
+    its first ones: a white-box attack inverts a prefix), attack_train's (the attacker's own)
+    and, for image targets, the attacker's attribute reader."""
+
+    test: Tensor
+    train: Tensor
+    reading: Reading | None = None
+
+    def prefix(self, n: int) -> Truth:
+        """The same truth for the first ``n`` test images."""
+        return Truth(self.test[:n], self.train, self.reading)
+
+    def read(self) -> Reading:
+        """The attribute reader, which image targets' attribute metrics need."""
+        if self.reading is None:
+            raise ValueError("attribute metrics need the attacker's attribute reader.")
+        return self.reading
+
+
+# (the attack's outputs on attack_test, what they are scored against, the CI seed)
+Estimator = Callable[[Tensor, Truth, int], Estimate]
+# what an attacker who ignores z scores, against the same truth
+NullBaseline = Callable[[Truth], float]
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,7 @@ class Metric:
     faces: bool = False  # needs the face model, and a data set of faces
     # identity metrics: how reconstructions are matched to their sources among the originals
     matches: Callable[[Tensor, Tensor], Matches] | None = None
+    reads_attributes: bool = False  # needs the attacker's attribute reader (Truth.reading)
 
     def failure(self, estimate: Estimate, baselines: Mapping[str, float | None]) -> str | None:
         """Why an attack scoring ``estimate`` did not learn (None when it did): its score is
@@ -78,15 +103,20 @@ class Metric:
 
 
 def _per_image(fn: Callable[[Tensor, Tensor], Tensor]) -> Estimator:
-    def estimate(x_hat: Tensor, x: Tensor, _: Tensor, seed: int) -> Estimate:
-        return bootstrap(fn(x_hat, x[: len(x_hat)]), seed)  # white-box attacks invert a prefix
+    def estimate(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
+        return bootstrap(fn(x_hat, truth.test[: len(x_hat)]), seed)
 
     return estimate
 
 
+def _mean_training_image(truth: Truth) -> Tensor:
+    """attack_train's mean image, once per test image: what ignoring z reconstructs."""
+    return truth.train.mean(0, keepdim=True).expand_as(truth.test)
+
+
 def _mean_image(fn: Callable[[Tensor, Tensor], Tensor]) -> NullBaseline:
-    def null(x_train: Tensor, x_test: Tensor) -> float:
-        return fn(x_train.mean(0, keepdim=True).expand_as(x_test), x_test).mean().item()
+    def null(truth: Truth) -> float:
+        return fn(_mean_training_image(truth), truth.test).mean().item()
 
     return null
 
@@ -103,26 +133,26 @@ def _modal_output(logits: Tensor) -> Tensor:
 
 
 def _identified(match: Callable[[Tensor, Tensor], Matches], k: int) -> Estimator:
-    def estimate(x_hat: Tensor, x: Tensor, _: Tensor, seed: int) -> Estimate:
-        return bootstrap(match(x_hat, x).within(k), seed)
+    def estimate(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
+        return bootstrap(match(x_hat, truth.test).within(k), seed)
 
     return estimate
 
 
 def _chance_of(k: int) -> NullBaseline:
-    def null(_: Tensor, x_test: Tensor) -> float:
-        return min(k, len(x_test)) / len(x_test)
+    def null(truth: Truth) -> float:
+        return min(k, len(truth.test)) / len(truth.test)
 
     return null
 
 
-def _same_person(x_hat: Tensor, x: Tensor, _: Tensor, seed: int) -> Estimate:
-    return bootstrap((face_matches(x_hat, x).distances < SAME_PERSON).float(), seed)
+def _same_person(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
+    return bootstrap((face_matches(x_hat, truth.test).distances < SAME_PERSON).float(), seed)
 
 
-def _mean_face_is_same_person(x_train: Tensor, x_test: Tensor) -> float:
-    mean = face_embeddings(x_train.mean(0, keepdim=True))
-    gallery = face_embeddings(x_test, store=True)
+def _mean_face_is_same_person(truth: Truth) -> float:
+    mean = face_embeddings(truth.train.mean(0, keepdim=True))
+    gallery = face_embeddings(truth.test, store=True)
     return (torch.cdist(mean, gallery)[0] < SAME_PERSON).float().mean().item()
 
 
@@ -155,12 +185,12 @@ def _top_k(
     )  # fmt: skip
 
 
-def _accuracy(logits: Tensor, y: Tensor, _: Tensor, seed: int) -> Estimate:
-    return bootstrap(correct(logits.argmax(1), y), seed)
+def _accuracy(logits: Tensor, truth: Truth, seed: int) -> Estimate:
+    return bootstrap(correct(logits.argmax(1), truth.test), seed)
 
 
-def _balanced_accuracy(logits: Tensor, y: Tensor, _: Tensor, seed: int) -> Estimate:
-    rows = torch.stack([logits.argmax(1), y], dim=1).numpy()
+def _balanced_accuracy(logits: Tensor, truth: Truth, seed: int) -> Estimate:
+    rows = torch.stack([logits.argmax(1), truth.test], dim=1).numpy()
     return bootstrap(
         rows,
         seed,
@@ -168,8 +198,37 @@ def _balanced_accuracy(logits: Tensor, y: Tensor, _: Tensor, seed: int) -> Estim
     )
 
 
-def _advantage(logits: Tensor, y: Tensor, y_train: Tensor, seed: int) -> Estimate:
-    return _accuracy(logits, y, y_train, seed).shifted(chance(y_train, y))
+def _advantage(logits: Tensor, truth: Truth, seed: int) -> Estimate:
+    return _accuracy(logits, truth, seed).shifted(_majority(truth))
+
+
+def _majority(truth: Truth) -> float:
+    return chance(truth.train, truth.test)
+
+
+def _kept(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
+    reading = truth.read()
+    return bootstrap(reading.kept(reading.correct(x_hat)), seed)
+
+
+def _survivors(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
+    reading = truth.read()
+    return bootstrap(reading.correct(x_hat).numpy(), seed, reading.survivors)
+
+
+def _mean_image_read(statistic: Estimator) -> NullBaseline:
+    def null(truth: Truth) -> float:
+        return statistic(_mean_training_image(truth), truth, 0).mean
+
+    return null
+
+
+def _attributes(name: str, estimate: Estimator, text: str) -> Metric:
+    return Metric(
+        name, "input", True, f"max_{name}", text, estimate, _mean_image_read(estimate),
+        null_name="the mean training image", aspect="attribute", faces=True,
+        reads_attributes=True,
+    )  # fmt: skip
 
 
 def _image(
@@ -229,6 +288,19 @@ METRICS: tuple[Metric, ...] = (
         "is their source",
         primary=True,
     ),
+    _attributes(
+        "attributes_kept",
+        _kept,
+        "the attribute reader's advantage over chance on the reconstructions, as a share of "
+        "its advantage on the originals, averaged over the attributes it reads (linear probes "
+        "on the face model's embeddings, fitted on attack_train)",
+    ),
+    _attributes(
+        "attributes_read",
+        _survivors,
+        f"attributes the reader still reads from the reconstructions with at least {SURVIVES:.0%} "
+        "of its advantage on the originals",
+    ),
     Metric(
         "accuracy",
         "attribute",
@@ -236,7 +308,7 @@ METRICS: tuple[Metric, ...] = (
         "max_attribute_accuracy",
         "accuracy of the attacker's guess of the sensitive attribute",
         _accuracy,
-        chance,
+        _majority,
         primary=True,
         null_name="always guessing the majority class",
         constant=_modal_output,
@@ -268,7 +340,7 @@ UTILITY = Metric(
     "min_utility",
     "task accuracy on attack_test",
     _accuracy,
-    chance,
+    _majority,
     null_name="always guessing the majority task class",
     aspect="utility",
 )

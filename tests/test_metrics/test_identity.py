@@ -108,7 +108,9 @@ def test_without_the_face_model_its_metrics_are_skipped_with_the_reason(
         without.setattr(faces, "_model_file", lambda: None)
         chosen, skipped = measured("input", of_faces=True)
     assert "reid_top1" not in [m.name for m in chosen]
-    assert set(skipped) == {"reid_top1", "reid_top5", "same_person"}
+    assert set(skipped) == {
+        "reid_top1", "reid_top5", "same_person", "attributes_kept", "attributes_read"
+    }  # fmt: skip
     assert "pip install 'privattack[faces]'" in skipped["reid_top1"]
     monkeypatch.setenv("PRIVATTACK_FACES", "off")
     assert "turned off (PRIVATTACK_FACES=off)" in measured("input", of_faces=True)[1]["reid_top1"]

@@ -14,6 +14,7 @@ from privattack.errors import ShapeError
 from privattack.metrics import (
     METRICS,
     UTILITY,
+    Truth,
     balanced_accuracy,
     bootstrap,
     chance,
@@ -110,5 +111,6 @@ def test_the_metrics_table_says_each_direction_and_threshold() -> None:
     for m in METRICS:
         assert m.threshold.startswith("max_" if m.higher_is_worse else "min_")
     x = torch.rand(6, 3, 16, 16)
-    mean_image = table["ssim"].null(x, x)  # the mean training image against each test image
-    assert mean_image < 1 and table["ssim"].estimate(x, x, x, 0).mean == pytest.approx(1.0)
+    truth = Truth(x, x)
+    mean_image = table["ssim"].null(truth)  # the mean training image against each test image
+    assert mean_image < 1 and table["ssim"].estimate(x, truth, 0).mean == pytest.approx(1.0)
