@@ -167,7 +167,8 @@ def test_gate_cli_exit_codes_and_junit(tmp_path: Path) -> None:
     root = ET.parse(tmp_path / "err" / "junit.xml").getroot()
     assert root.get("errors") == "1"
 
-    broken = cli("gate", str(_write(tmp_path, "[[gate]]\n")), env=_env())
+    broken_file = str(_write(tmp_path, "[[gate]]\n"))
+    broken = cli("gate", broken_file, "--out", str(tmp_path / "bad"), env=_env())
     assert broken.returncode == 2 and "missing required key" in broken.stderr
 
 
