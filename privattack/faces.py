@@ -24,13 +24,15 @@ FACE_SIZE = 150  # px: the aligned face chip the model reads
 SAME_PERSON = 0.6  # dlib's verification threshold on the Euclidean distance of two embeddings
 INSTALL = "pip install 'privattack[faces]'"
 SWITCH = "PRIVATTACK_FACES"  # "off" skips the face model (its metrics say so in every report)
+READER_SWITCH = "PRIVATTACK_ATTRIBUTES"  # "off" skips only the attribute reader's metrics
+_OFF = ("0", "off", "false", "no")
 MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 PER_WORKER = 32  # faces: fewer per process and starting it costs more than it saves
 
 
 def missing() -> str | None:
     """Why the face model cannot run here (None when it can)."""
-    if os.environ.get(SWITCH, "").strip().lower() in ("0", "off", "false", "no"):
+    if os.environ.get(SWITCH, "").strip().lower() in _OFF:
         return f"the face model is turned off ({SWITCH}={os.environ[SWITCH]})"
     try:
         import dlib  # noqa: F401
@@ -38,6 +40,14 @@ def missing() -> str | None:
         return f"the face model needs dlib ({error}): {INSTALL}"
     if _model_file() is None:
         return f"the face model's weights (face-recognition-models) are not installed: {INSTALL}"
+    return None
+
+
+def reader_off() -> str | None:
+    """Why the attribute reader does not run though the face model does (None when it runs):
+    it embeds every attack_train face, about 0.1 s each."""
+    if os.environ.get(READER_SWITCH, "").strip().lower() in _OFF:
+        return f"the attribute reader is turned off ({READER_SWITCH}={os.environ[READER_SWITCH]})"
     return None
 
 

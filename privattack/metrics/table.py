@@ -353,10 +353,20 @@ def metrics_of(kind: Kind) -> tuple[Metric, ...]:
 
 def measured(kind: Kind, of_faces: bool) -> tuple[tuple[Metric, ...], dict[str, str]]:
     """The metrics a run measures for a target of ``kind`` (the face model's only on data sets
-    of faces), and those it cannot measure here, with the reason (the face model missing)."""
-    why = faces.missing() if of_faces else None
-    chosen = [m for m in metrics_of(kind) if not m.faces or (of_faces and why is None)]
-    skipped = {m.name: why for m in metrics_of(kind) if m.faces and of_faces and why}
+    of faces), and those it cannot measure here, with the reason (the face model missing, or
+    the attribute reader turned off)."""
+    model = faces.missing() if of_faces else None
+    reader = model or (faces.reader_off() if of_faces else None)
+    skipped: dict[str, str] = {}
+    chosen = []
+    for m in metrics_of(kind):
+        why = (reader if m.reads_attributes else model) if m.faces else None
+        if m.faces and not of_faces:
+            continue
+        if why:
+            skipped[m.name] = why
+        else:
+            chosen.append(m)
     return tuple(chosen), skipped
 
 
