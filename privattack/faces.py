@@ -32,8 +32,9 @@ PER_WORKER = 32  # faces: fewer per process and starting it costs more than it s
 
 def missing() -> str | None:
     """Why the face model cannot run here (None when it can)."""
-    if os.environ.get(SWITCH, "").strip().lower() in _OFF:
-        return f"the face model is turned off ({SWITCH}={os.environ[SWITCH]})"
+    off = _turned_off(SWITCH, "the face model")
+    if off:
+        return off
     try:
         import dlib  # noqa: F401
     except ImportError as error:
@@ -46,8 +47,13 @@ def missing() -> str | None:
 def reader_off() -> str | None:
     """Why the attribute reader does not run though the face model does (None when it runs):
     it embeds every attack_train face, about 0.1 s each."""
-    if os.environ.get(READER_SWITCH, "").strip().lower() in _OFF:
-        return f"the attribute reader is turned off ({READER_SWITCH}={os.environ[READER_SWITCH]})"
+    return _turned_off(READER_SWITCH, "the attribute reader")
+
+
+def _turned_off(switch: str, what: str) -> str | None:
+    """Why ``what`` does not run when the environment variable ``switch`` turns it off."""
+    if os.environ.get(switch, "").strip().lower() in _OFF:
+        return f"{what} is turned off ({switch}={os.environ[switch]})"
     return None
 
 

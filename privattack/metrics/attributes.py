@@ -107,11 +107,19 @@ class Reading:
     def correct(self, images: Tensor) -> Tensor:
         """(B, A) 1.0 where the reader gets attribute ``a`` of test image ``i`` right from
         ``images[i]`` (the first B test images)."""
+        return (self._guesses(images) == self.labels[: len(images)]).float()
+
+    def correct_if_always(self, image: Tensor, n: int) -> Tensor:
+        """(n, A) what ``correct`` gives when each of the first ``n`` test images is replaced by
+        ``image`` (1, 3, H, W): the face model reads it once, not n times."""
+        return (self._guesses(image).expand(n, -1) == self.labels[:n]).float()
+
+    def _guesses(self, images: Tensor) -> Tensor:
+        """(B, A) the reader's class for each attribute of each image."""
         if not self.names:
-            return torch.zeros(len(images), 0)
+            return torch.zeros(len(images), 0, dtype=torch.long)
         features = face_embeddings(images)
-        guesses = torch.stack([self.probes[n].predict(features) for n in self.names], dim=1)
-        return (guesses == self.labels[: len(images)]).float()
+        return torch.stack([self.probes[n].predict(features) for n in self.names], dim=1)
 
     def kept(self, correct: Tensor) -> Tensor:
         """(B,) per image: the reader's advantage over chance on it, as a share of its

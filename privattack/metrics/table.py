@@ -206,26 +206,38 @@ def _majority(truth: Truth) -> float:
     return chance(truth.train, truth.test)
 
 
-def _kept(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
-    reading = truth.read()
-    return bootstrap(reading.kept(reading.correct(x_hat)), seed)
+# (what the reader gets right per image and attribute, the reader, the CI seed)
+CorrectEstimator = Callable[[Tensor, Reading, int], Estimate]
 
 
-def _survivors(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
-    reading = truth.read()
-    return bootstrap(reading.correct(x_hat).numpy(), seed, reading.survivors)
+def _kept(correct: Tensor, reading: Reading, seed: int) -> Estimate:
+    return bootstrap(reading.kept(correct), seed)
 
 
-def _mean_image_read(statistic: Estimator) -> NullBaseline:
+def _survivors(correct: Tensor, reading: Reading, seed: int) -> Estimate:
+    return bootstrap(correct.numpy(), seed, reading.survivors)
+
+
+def _read(statistic: CorrectEstimator) -> Estimator:
+    def estimate(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
+        reading = truth.read()
+        return statistic(reading.correct(x_hat), reading, seed)
+
+    return estimate
+
+
+def _mean_image_read(statistic: CorrectEstimator) -> NullBaseline:
     def null(truth: Truth) -> float:
-        return statistic(_mean_training_image(truth), truth, 0).mean
+        reading = truth.read()
+        mean = truth.train.mean(0, keepdim=True)
+        return statistic(reading.correct_if_always(mean, len(truth.test)), reading, 0).mean
 
     return null
 
 
-def _attributes(name: str, estimate: Estimator, text: str) -> Metric:
+def _attributes(name: str, statistic: CorrectEstimator, text: str) -> Metric:
     return Metric(
-        name, "input", True, f"max_{name}", text, estimate, _mean_image_read(estimate),
+        name, "input", True, f"max_{name}", text, _read(statistic), _mean_image_read(statistic),
         null_name="the mean training image", aspect="attribute", faces=True,
         reads_attributes=True,
     )  # fmt: skip
