@@ -161,5 +161,6 @@ attacks: Registry[Any] = Registry(
         "likelihood": f"{_ATTACKS}.likelihood",
         "inversion": f"{_ATTACKS}.likelihood",
         "hybrid": f"{_ATTACKS}.hybrid",
+        "prior": f"{_ATTACKS}.prior",
     },
 )
