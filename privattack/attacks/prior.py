@@ -69,15 +69,17 @@ class Autoencoder(nn.Module):
 
 
 class LatentImages(nn.Module):
-    """Images drawn by a frozen ``generator`` from codes ``mean + spread * std * tanh(u)``: the
+    """Images drawn by a frozen ``generator`` from codes ``mean + half_width * tanh(u)``: the
     search moves ``u``, which keeps each code inside the box attack_train's codes span."""
 
-    def __init__(self, generator: nn.Module, mean: Tensor, std: Tensor, start: Tensor) -> None:
+    def __init__(
+        self, generator: nn.Module, mean: Tensor, half_width: Tensor, start: Tensor
+    ) -> None:
         super().__init__()
         self.generator = generator.eval().requires_grad_(False)
         self.register_buffer("mean", mean)
-        self.register_buffer("half_width", std)
-        inside = ((start - mean) / std).clamp(-0.999, 0.999)
+        self.register_buffer("half_width", half_width)
+        inside = ((start - mean) / half_width).clamp(-0.999, 0.999)
         self.u = nn.Parameter(torch.atanh(inside))
 
     def codes(self) -> Tensor:
@@ -162,7 +164,7 @@ class PriorAttack(_WhiteBox):
         cfg = self.config
         autoencoder = self.prior(inputs)
         codes = predict_batched(autoencoder.encoder, inputs.secret_train, 256, inputs.device)
-        mean, std = codes.mean(0), codes.std(0).clamp_min(1e-6) * cfg.spread
+        mean, half_width = codes.mean(0), codes.std(0).clamp_min(1e-6) * cfg.spread
         device = next(inputs.client.parameters(), torch.empty(0)).device
         standardize = Standardizer.fit(inputs.z_train)
         search = dataclasses.replace(cfg, lr=cfg.latent_lr)
@@ -170,7 +172,7 @@ class PriorAttack(_WhiteBox):
         for start in range(0, count, cfg.batch_size):
             z = inputs.z_test[start : min(start + cfg.batch_size, count)]
             first = self._nearest_codes(inputs, codes, z, standardize)
-            images = LatentImages(autoencoder.generator, mean, std, first).to(device)
+            images = LatentImages(autoencoder.generator, mean, half_width, first).to(device)
             parts.append(
                 invert(
                     inputs.client,
