@@ -10,12 +10,13 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from privattack.attacks import AttackInputs, Reconstructions
+from privattack.attacks import AttackBudget, AttackInputs, Reconstructions
 from privattack.attacks.configured import Configured
 from privattack.protocol import check_images
 from privattack.registry import attacks
 from privattack.report import Report
 from privattack.searchspace import SearchParam
+from privattack.targets import InputTarget
 
 SUITE_TEXT = """version = 1
 description = "FairFace faces at 64 px."
@@ -62,6 +63,37 @@ class _Noise(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.randn(len(x), 64, 16, 16, device=x.device) + 0 * x.sum()
+
+
+class Affine(nn.Module):
+    """z * scale + offset: what a defense that rescales its release appends to its client."""
+
+    def __init__(self, scale: float, offset: float) -> None:
+        super().__init__()
+        self.scale, self.offset = scale, offset
+
+    def forward(self, z: Tensor) -> Tensor:
+        return z * self.scale + self.offset
+
+
+def small_client_inputs(scale: float = 1.0, offset: float = 0.0) -> AttackInputs:
+    """A small convolutional client on smooth random images, releasing ``z * scale + offset``:
+    for properties of the white-box searches (their canaries use real faces)."""
+    torch.manual_seed(0)
+    conv = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 8, 3, 1, 1))
+    client = nn.Sequential(conv, Affine(scale, offset))
+    images = torch.nn.functional.interpolate(torch.rand(48, 3, 4, 4), size=16, mode="bilinear")
+    with torch.no_grad():
+        z = client(images)
+    return AttackInputs(
+        z_train=z[:40],
+        z_test=z[40:],
+        secret_train=images[:40],
+        target=InputTarget(16),
+        seed=0,
+        budget=AttackBudget(epochs=2, iterations=12, invert_images=6),
+        client=client,
+    )
 
 
 class NoiseEncoder:

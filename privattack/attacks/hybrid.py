@@ -22,9 +22,8 @@ from privattack.attacks.base import AttackInputs
 from privattack.attacks.decoder import FAMILIES, DecoderAttack
 from privattack.attacks.likelihood import (
     GroupedSkipGenerator,
-    Pixels,
     SearchConfig,
-    _WhiteBox,
+    _FromStarts,
     feature_distance,
     generator_input,
     released_channels,
@@ -56,7 +55,7 @@ class FromStart(nn.Module):
 
 
 @attacks.register("hybrid")
-class HybridAttack(_WhiteBox):
+class HybridAttack(_FromStarts):
     """Train a decoder on attack_train, then refine its reconstructions of attack_test through
     the white-box client (the released channels only, like the likelihood attack)."""
 
@@ -148,9 +147,6 @@ class HybridAttack(_WhiteBox):
                 )
         return torch.cat(parts)
 
-    def _anchor_weight(self) -> float:
-        return self.config.anchor_weight
-
     def _parametrise(
         self,
         batch: int,
@@ -158,9 +154,9 @@ class HybridAttack(_WhiteBox):
         device: torch.device,
         start: Tensor | None,
     ) -> tuple[nn.Module, Tensor, float]:
-        assert start is not None  # _starts always gives one
         if self.config.prior == "pixels":
-            return Pixels(batch, image_size, start).to(device), torch.zeros(0, device=device), 0.0
+            return super()._parametrise(batch, image_size, device, start)
+        assert start is not None  # _starts always gives one
         generator = GroupedSkipGenerator(batch, image_size, self.config.width)
         images = FromStart(generator, start).to(device, memory_format=torch.channels_last)
         return images.train(), generator_input(generator, device), self.config.input_noise

@@ -286,6 +286,24 @@ class _WhiteBox(Configured):
         return Reconstructions(torch.cat(parts), self.params())
 
 
+class _FromStarts(_WhiteBox):
+    """A white-box search from images its attack draws first (``_starts``): in pixel space by
+    default, pulled towards them by ``config.anchor_weight``."""
+
+    def _anchor_weight(self) -> float:
+        return self.config.anchor_weight
+
+    def _parametrise(
+        self,
+        batch: int,
+        image_size: int,
+        device: torch.device,
+        start: Tensor | None,
+    ) -> tuple[nn.Module, Tensor, float]:
+        assert start is not None  # _starts always gives one
+        return Pixels(batch, image_size, start).to(device), torch.zeros(0, device=device), 0.0
+
+
 @attacks.register("likelihood")
 class LikelihoodAttack(_WhiteBox):
     """Deep-image-prior likelihood maximisation through the defense's white-box client."""

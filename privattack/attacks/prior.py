@@ -24,9 +24,8 @@ from torch import Tensor, nn
 from privattack.attacks.base import AttackInputs
 from privattack.attacks.decoder import ConvDecoder, reconstruction_loss
 from privattack.attacks.likelihood import (
-    Pixels,
     SearchConfig,
-    _WhiteBox,
+    _FromStarts,
     feature_distance,
     invert,
     released_channels,
@@ -90,7 +89,7 @@ class LatentImages(nn.Module):
 
 
 @attacks.register("prior")
-class PriorAttack(_WhiteBox):
+class PriorAttack(_FromStarts):
     """Train an autoencoder on attack_train's images, search its code space through the
     white-box client (the released channels only), then the pixels."""
 
@@ -187,16 +186,3 @@ class PriorAttack(_WhiteBox):
                 ).cpu()
             )
         return torch.cat(parts)
-
-    def _anchor_weight(self) -> float:
-        return self.config.anchor_weight
-
-    def _parametrise(
-        self,
-        batch: int,
-        image_size: int,
-        device: torch.device,
-        start: Tensor | None,
-    ) -> tuple[nn.Module, Tensor, float]:
-        assert start is not None  # _starts always gives one
-        return Pixels(batch, image_size, start).to(device), torch.zeros(0, device=device), 0.0

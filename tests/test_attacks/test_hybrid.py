@@ -9,33 +9,13 @@ import dataclasses
 
 import pytest
 import torch
+from helpers import small_client_inputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch import nn
 
-from privattack.attacks import AttackBudget, AttackInputs, get
+from privattack.attacks import get
 from privattack.attacks.hybrid import HybridAttack
 from privattack.errors import UnknownNameError
-from privattack.targets import InputTarget
-
-
-def _inputs(seed: int = 0) -> AttackInputs:
-    """A small convolutional client on smooth random images (a property of the search, not a
-    canary: the canaries use real faces)."""
-    torch.manual_seed(seed)
-    client = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 8, 3, 1, 1))
-    images = torch.nn.functional.interpolate(torch.rand(48, 3, 4, 4), size=16, mode="bilinear")
-    with torch.no_grad():
-        z = client(images)
-    return AttackInputs(
-        z_train=z[:40],
-        z_test=z[40:],
-        secret_train=images[:40],
-        target=InputTarget(16),
-        seed=seed,
-        budget=AttackBudget(epochs=2, iterations=12, invert_images=6),
-        client=client,
-    )
 
 
 @given(
@@ -51,7 +31,7 @@ def test_never_worse_than_its_start_on_the_feature_loss(
 ) -> None:
     """Even a learning rate that makes the search diverge returns, per image, something at
     least as close to z (by the adversary's own loss) as the decoder's reconstruction."""
-    inputs = _inputs()
+    inputs = small_client_inputs()
     params = {"lr": lr, "tv_weight": tv_weight, "anchor_weight": anchor_weight}
     attack = HybridAttack(**params, prior=prior, distance=distance)
     start = get("decoder").run(inputs).images[:6]
@@ -63,7 +43,7 @@ def test_never_worse_than_its_start_on_the_feature_loss(
 
 
 def test_the_search_improves_on_the_decoder() -> None:
-    inputs = _inputs()
+    inputs = small_client_inputs()
     attack = HybridAttack(lr=0.05)
     start = get("decoder").run(inputs).images[:6]
     result = attack.run(inputs).images
@@ -73,7 +53,7 @@ def test_the_search_improves_on_the_decoder() -> None:
 
 
 def test_best_family_starts_each_image_from_the_best_matching_decoder() -> None:
-    inputs = _inputs()
+    inputs = small_client_inputs()
     attack = HybridAttack(decoder_family="best")
     start = attack._starts(inputs, 6)
     losses = torch.stack(
@@ -88,7 +68,7 @@ def test_best_family_starts_each_image_from_the_best_matching_decoder() -> None:
 def test_the_decoder_an_evaluation_trained_is_reused_not_retrained() -> None:
     """Same settings and the very same tensors: the same reconstructions, not a second
     training; other tensors with equal values are a new training."""
-    inputs = _inputs()
+    inputs = small_client_inputs()
     first = get("decoder").run(inputs).images
     assert get("decoder").run(inputs).images is first
     copied = dataclasses.replace(inputs, z_train=inputs.z_train.clone())

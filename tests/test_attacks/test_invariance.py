@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor, nn
@@ -39,15 +40,6 @@ def test_standardising_undoes_any_scale_and_offset(
     assert torch.allclose(got, expected, atol=1e-2), (got - expected).abs().max()
 
 
-class _Affine(nn.Module):
-    def __init__(self, scale: float, offset: float) -> None:
-        super().__init__()
-        self.scale, self.offset = scale, offset
-
-    def forward(self, z: Tensor) -> Tensor:
-        return z * self.scale + self.offset
-
-
 class Rescaled:
     """The fitted split releasing ``z * scale + offset``; its server undoes it."""
 
@@ -55,7 +47,7 @@ class Rescaled:
 
     def __init__(self, split: object, scale: float, offset: float) -> None:
         self.split, self.scale, self.offset = split, scale, offset
-        self.client = nn.Sequential(split.client, _Affine(scale, offset))
+        self.client = nn.Sequential(split.client, Affine(scale, offset))
         self.params = {"scale": scale, "offset": offset}
 
     def release(self, x: Tensor) -> Tensor:

@@ -10,45 +10,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import NoiseEncoder
+from helpers import NoiseEncoder, small_client_inputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
 import privattack
-from privattack.attacks import AttackBudget, AttackInputs
 from privattack.attacks.hybrid import HybridAttack
 from privattack.attacks.prior import LatentImages, PriorAttack
-from privattack.targets import InputTarget
 
 SUITE = Path(__file__).parents[1] / "suite_files" / "prior_smoke.toml"
-
-
-def _inputs(scale: float = 1.0, offset: float = 0.0) -> AttackInputs:
-    """A small convolutional client on smooth random images, releasing ``z * scale + offset``
-    (a property of the search, not a canary: the canaries use real faces)."""
-    torch.manual_seed(0)
-    conv = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 8, 3, 1, 1))
-    client = nn.Sequential(conv, nn.Identity()) if scale == 1 and offset == 0 else conv
-    if client is conv:
-
-        class Affine(nn.Module):
-            def forward(self, z: torch.Tensor) -> torch.Tensor:
-                return z * scale + offset
-
-        client = nn.Sequential(conv, Affine())
-    images = torch.nn.functional.interpolate(torch.rand(48, 3, 4, 4), size=16, mode="bilinear")
-    with torch.no_grad():
-        z = client(images)
-    return AttackInputs(
-        z_train=z[:40],
-        z_test=z[40:],
-        secret_train=images[:40],
-        target=InputTarget(16),
-        seed=0,
-        budget=AttackBudget(epochs=2, iterations=12, invert_images=6),
-        client=client,
-    )
 
 
 @given(u=st.lists(st.floats(-1e6, 1e6), min_size=4, max_size=4))
@@ -72,7 +43,7 @@ def test_codes_stay_inside_the_training_box(u: list[float]) -> None:
 def test_never_worse_than_its_latent_search_on_the_feature_loss(
     lr: float, latent_lr: float, anchor_weight: float, distance: str
 ) -> None:
-    inputs = _inputs()
+    inputs = small_client_inputs()
     attack = PriorAttack(lr=lr, latent_lr=latent_lr, anchor_weight=anchor_weight, distance=distance)
     start = attack._starts(inputs, 6)
     result = attack.run(inputs).images
@@ -82,7 +53,7 @@ def test_never_worse_than_its_latent_search_on_the_feature_loss(
 
 
 def test_the_pixel_stage_improves_on_the_prior() -> None:
-    inputs = _inputs()
+    inputs = small_client_inputs()
     attack = PriorAttack(lr=0.05)
     start = attack._starts(inputs, 6)
     loss = HybridAttack().feature_loss
@@ -93,15 +64,15 @@ def test_the_pixel_stage_improves_on_the_prior() -> None:
 def test_rescaling_z_changes_nothing(scale: float, offset: float) -> None:
     """(An offset far beyond z's own scale rounds z away in float32: the real-face invariance
     test covers 1e6 within intervals.)"""
-    expected = PriorAttack().run(_inputs()).images
-    got = PriorAttack().run(_inputs(scale, offset)).images
+    expected = PriorAttack().run(small_client_inputs()).images
+    got = PriorAttack().run(small_client_inputs(scale, offset)).images
     assert torch.allclose(got, expected, atol=1e-2), (got - expected).abs().max()
 
 
 def test_latent_search_starts_from_the_nearest_training_image() -> None:
     """With no search steps the latent stage returns the prior's image of the attack_train
     image whose activation is nearest: for a z_test row copied from attack_train, that one."""
-    inputs = _inputs()
+    inputs = small_client_inputs()
     copied = dataclasses.replace(inputs, z_test=inputs.z_train[:3])
     attack = PriorAttack(latent_iterations=1, latent_lr=1e-12)
     autoencoder = attack.prior(copied)
