@@ -33,6 +33,7 @@ from torch import Tensor, nn
 
 from privattack.activations import load_activations
 from privattack.metrics import bootstrap, ssim
+from privattack.training import predict_batched
 
 
 def _block(c_in: int, c_out: int, **conv: int) -> list[nn.Module]:
@@ -71,9 +72,8 @@ def authors_decoder(channels: int, side: int, image_size: int) -> nn.Sequential:
 
 
 def predict(model: nn.Module, z: Tensor) -> Tensor:
-    model.eval()
-    with torch.no_grad():
-        return torch.cat([model(z[s : s + 256]) for s in range(0, len(z), 256)]).clamp(0, 1)
+    """The decoder's images of ``z``, clamped to [0, 1] (it ends in a ReLU, not a sigmoid)."""
+    return predict_batched(model, z, 256).clamp(0, 1)
 
 
 def train(

@@ -167,10 +167,11 @@ class PriorAttack(_FromStarts):
         device = next(inputs.client.parameters(), torch.empty(0)).device
         standardize = Standardizer.fit(inputs.z_train)
         search = dataclasses.replace(cfg, lr=cfg.latent_lr)
+        firsts = self._nearest_codes(inputs, codes, inputs.z_test[:count], standardize)
         parts = []
         for start in range(0, count, cfg.batch_size):
             z = inputs.z_test[start : min(start + cfg.batch_size, count)]
-            first = self._nearest_codes(inputs, codes, z, standardize)
+            first = firsts[start : start + len(z)]
             images = LatentImages(autoencoder.generator, mean, half_width, first).to(device)
             parts.append(
                 invert(
