@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("--defense", default="split")
     parser.add_argument("--trials", type=int, help="tuning trials per attack (default: scale)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="where to write the evaluation's report (default: none)")
     args = parser.parse_args()
     print(
         f"{args.defense} on {args.suite} ({args.scale}, seed {args.seed}); torch "
@@ -40,14 +41,16 @@ def main() -> None:
     start = time.perf_counter()
     report = privattack.evaluate(
         args.defense, args.suite, scale=args.scale, seed=args.seed, trials=args.trials,
-        cache=False, progress=False,
+        cache=False, progress=False, out=args.out,
     )  # fmt: skip
     total = time.perf_counter() - start
     seconds = report.manifest["seconds"]
-    identity = seconds.get("identity", 0.0)
+    identity, reader = seconds.get("identity", 0.0), seconds.get("attributes", 0.0)
     trials = report.leakage and next(iter(report.leakage.values())).tuning
     print(f"evaluate: {total:.1f} s ({'tuned' if trials else 'default parameters'})")
     print(f"identity scoring: {identity:.1f} s, {identity / total:.1%} of the evaluation")
+    print(f"attribute reader: {reader:.1f} s; together {(identity + reader) / total:.1%}")
+    print("phases: " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
     for name, leak in report.leakage.items():
         cells = ", ".join(
             f"{m} {leak.metrics[m].mean:.3f}" for m in ("ssim", "reid_top1", "iip_top1")
