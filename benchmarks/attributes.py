@@ -48,7 +48,7 @@ def main() -> None:
             start = time.perf_counter()
             # An export keeps the suite it was made with, which may predate an attack.
             result = attacks.get(name).run(prepared.attack_inputs(name, context))
-            leak = score(name, result, prepared, context)
+            leak = score(name, [result], prepared, context)
             line[name] = {
                 **with_failure(leak),
                 "attributes": leak.extra["attributes"],

@@ -58,7 +58,7 @@ def main() -> None:
     for family in args.families:
         start = time.perf_counter()
         result = attacks.get("decoder", family=family).run(inputs)
-        leak = score("decoder", result, prepared, context)
+        leak = score("decoder", [result], prepared, context)
         print(
             f"{family:<8} {leak.ssim.mean:.3f} [{leak.ssim.ci[0]:.3f}, {leak.ssim.ci[1]:.3f}]"
             f"     {leak.psnr.mean:>7.2f} {time.perf_counter() - start:>8.0f}"

@@ -40,7 +40,7 @@ def main() -> None:
         # An export keeps the suite it was made with, which may predate the hybrid attack.
         context = RunContext(prepared.seed)
         result = attacks.get("hybrid").run(prepared.attack_inputs("hybrid", context))
-        line["attacks"]["hybrid"] = with_failure(score("hybrid", result, prepared, context))
+        line["attacks"]["hybrid"] = with_failure(score("hybrid", [result], prepared, context))
         line.update(export=folder, seconds=round(time.perf_counter() - start, 1))
         with out.open("a") as handle:
             handle.write(json.dumps(line) + "\n")

@@ -40,7 +40,7 @@ def main() -> None:
         start = time.perf_counter()
         result = attacks.get("prior").run(prepared.attack_inputs("prior", context))
         seconds = time.perf_counter() - start
-        leak = score("prior", result, prepared, context)
+        leak = score("prior", [result], prepared, context)
         line = {
             "export": folder,
             "seed": prepared.seed,

@@ -143,7 +143,7 @@ def family_leakage(
         if family in found:
             continue
         result = attacks.get("decoder", family=family).run(inputs)
-        leak = score("decoder", result, prepared, context)
+        leak = score("decoder", [result], prepared, context)
         found[result.params["built"]] = with_failure(leak)
     return found
 

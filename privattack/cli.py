@@ -88,6 +88,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         "device": args.device,
         "attacks": args.attack or None,
         "trials": args.trials,
+        "repeats": args.repeats,
         "storage": _storage(args),
         "study": args.study,
         "prune": not args.no_prune,
@@ -357,6 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--attack", action="append", help="run only this attack (repeatable)")
     ev.add_argument("--out", help="folder for report.json and reconstructions.png")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
+    ev.add_argument(
+        "--repeats",
+        type=int,
+        help="train each attack with this many seeds; intervals then cover them too "
+        "(default: the suite scale's, usually 1)",
+    )
     _tuning_arguments(ev, storage_required=False)
     ev.set_defaults(run=_evaluate)
 

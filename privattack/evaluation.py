@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from privattack import validate
-from privattack.attacks.base import Reconstructions
+from privattack.attacks.base import AttackInputs, Reconstructions
 from privattack.errors import UnknownNameError
 from privattack.eta import plan
 from privattack.manifest import manifest
@@ -24,7 +24,7 @@ from privattack.prepare import Prepared, prepare, resolve_defense
 from privattack.protocol import Defense, capabilities
 from privattack.registry import attacks as attack_registry
 from privattack.report import Leakage, Report, worst_case
-from privattack.run import RunContext, rough
+from privattack.run import RunContext, derive_seed, rough
 from privattack.samples import grid_samples
 from privattack.scoring import score
 from privattack.suites import Suite
@@ -47,6 +47,7 @@ class TuningOptions:
     sampler: optuna.samplers.BaseSampler | None = None
     pruner: optuna.pruners.BasePruner | None = None
     prune: bool = True
+    repeats: int | None = None  # seeds per attack's scored runs (None: the scale's)
 
 
 def evaluate(
@@ -59,6 +60,7 @@ def evaluate(
     device: str = "cpu",
     attacks: Sequence[str] | None = None,
     trials: int | None = None,
+    repeats: int | None = None,
     storage: str | optuna.storages.BaseStorage | None = None,
     study: str | None = None,
     sampler: optuna.samplers.BaseSampler | None = None,
@@ -82,6 +84,9 @@ def evaluate(
         trials: tuning trials per attack (default: the suite scale's ``trials``; 0: defaults
             only). Tuning sees attack_train alone; the best parameters are refitted on all of
             it and scored on attack_test, next to the defaults' score.
+        repeats: train each attack's scored runs with this many seeds (default: the suite
+            scale's ``repeats``, usually 1); each estimate is their average and its interval
+            covers the seeds as well as the test images. Tuning runs once.
         storage, study: keep each attack's study in ``storage`` (a URL such as
             ``sqlite:///f.db`` or ``postgresql://...``, or an Optuna storage) under
             ``{study}.{attack}``, so a rerun resumes it and ``privattack tune`` workers share it.
@@ -98,9 +103,9 @@ def evaluate(
     """
     run_arguments(
         "evaluate", scale=scale, data_root=data_root, seed=seed, device=device, attacks=attacks,
-        trials=trials, prune=prune, cache=cache, progress=progress,
+        trials=trials, repeats=repeats, prune=prune, cache=cache, progress=progress,
     )  # fmt: skip
-    tuning = TuningOptions(trials, storage, study, sampler, pruner, prune)
+    tuning = TuningOptions(trials, storage, study, sampler, pruner, prune, repeats)
     validate.tuning(storage, study, sampler, pruner, "evaluate")
     spec = load_suite(suite)
     budget = spec.budget(scale)
@@ -140,6 +145,7 @@ def evaluate_activations(
     device: str = "cpu",
     attacks: Sequence[str] | None = None,
     trials: int | None = None,
+    repeats: int | None = None,
     storage: str | optuna.storages.BaseStorage | None = None,
     study: str | None = None,
     sampler: optuna.samplers.BaseSampler | None = None,
@@ -153,7 +159,7 @@ def evaluate_activations(
     scale and seed are the benchmark's. Other arguments as for ``evaluate``."""
     run_arguments(
         "evaluate_activations", data_root=data_root, device=device, attacks=attacks,
-        trials=trials, prune=prune, progress=progress,
+        trials=trials, repeats=repeats, prune=prune, progress=progress,
     )  # fmt: skip
     validate.tuning(storage, study, sampler, pruner, "evaluate_activations")
     if not isinstance(activations, Prepared):
@@ -163,7 +169,7 @@ def evaluate_activations(
         activations = load_activations(activations, data_root=data_root)
     chosen = _chosen_attacks(activations.suite, attacks)
     _check_out(out)
-    tuning = TuningOptions(trials, storage, study, sampler, pruner, prune)
+    tuning = TuningOptions(trials, storage, study, sampler, pruner, prune, repeats)
     fingerprints = activations.data_info["fingerprints"]
     check = _study_check(activations.suite, activations.scale, activations.seed, chosen, tuning)
     if check is not None:
@@ -256,6 +262,7 @@ def assess(
         skipped_metrics=skipped_metrics,
         samples=samples,
         sample_notes=notes,
+        repeats=_repeats(prepared, tuning),
     )
     if out is not None:
         from privattack.render import write_report
@@ -264,17 +271,35 @@ def assess(
     return report
 
 
+def _repeats(prepared: Prepared, tuning: TuningOptions) -> int:
+    return prepared.budget.repeats if tuning.repeats is None else tuning.repeats
+
+
+def _runs(name: str, params: dict[str, Any], inputs: AttackInputs, repeats: int) -> list[Any]:
+    """Attack ``name`` run ``repeats`` times, the first with its own seed, each other with a
+    seed derived from it (so the hybrid attack's k-th run starts from the decoder's k-th)."""
+    attack = attack_registry.get(name, **params)
+    return [
+        attack.run(dataclasses.replace(inputs, seed=derive_seed(inputs.seed, f"repeat {k}")))
+        if k
+        else attack.run(inputs)
+        for k in range(repeats)
+    ]
+
+
 def _attack(
     prepared: Prepared, name: str, tuning: TuningOptions, context: RunContext
 ) -> tuple[Leakage, Any]:
-    """Run attack ``name`` with its defaults and, when tuning, with the best parameters too."""
+    """Run attack ``name`` with its defaults and, when tuning, with the best parameters too;
+    each as many times as ``repeats`` asks, scored together. Returns the first run's result."""
     inputs = prepared.attack_inputs(name, context)
+    repeats = _repeats(prepared, tuning)
     with context.phase(f"attack:{name}"):
-        result = attack_registry.get(name).run(inputs)
-        scored = score(name, result, prepared, context)
+        results = _runs(name, {}, inputs, repeats)
+        scored = score(name, results, prepared, context)
     trials = prepared.budget.trials if tuning.trials is None else tuning.trials
     if trials == 0 and tuning.storage is None:
-        return scored, result
+        return scored, results[0]
     from privattack.tuning import tune
 
     with context.phase(f"tune:{name}"):
@@ -290,7 +315,7 @@ def _attack(
             prune=tuning.prune,
         )
         default = scored
-        if any(result.params.get(k) != v for k, v in tuned.best_params.items()):
-            result = attack_registry.get(name, **tuned.best_params).run(inputs)
-            scored = score(name, result, prepared, context)
-    return dataclasses.replace(scored, tuning=tuned, default=default.metrics), result
+        if any(results[0].params.get(k) != v for k, v in tuned.best_params.items()):
+            results = _runs(name, tuned.best_params, inputs, repeats)
+            scored = score(name, results, prepared, context)
+    return dataclasses.replace(scored, tuning=tuned, default=default.metrics), results[0]

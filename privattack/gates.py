@@ -19,7 +19,9 @@ from privattack.suites import SCALES
 from privattack.thresholds import NAMES as THRESHOLD_NAMES
 from privattack.thresholds import Threshold, Verdict, read_thresholds
 
-GATE_KEYS = ("name", "defense", "params", "suite", "scale", "seed", "trials", *THRESHOLD_NAMES)
+GATE_KEYS = (
+    "name", "defense", "params", "suite", "scale", "seed", "trials", "repeats", *THRESHOLD_NAMES,
+)  # fmt: skip
 
 
 class GateError(PrivattackError, RuntimeError):
@@ -36,6 +38,7 @@ class Gate:
     scale: str = "quick"
     seed: int = 0
     trials: int | None = None  # tuning trials per attack; None: the suite scale's
+    repeats: int | None = None  # seeds per attack, covered by the intervals; None: the scale's
     params: Mapping[str, Any] = field(default_factory=dict)
     thresholds: tuple[Threshold, ...] = ()
 
@@ -43,7 +46,7 @@ class Gate:
     def evaluation(self) -> tuple[Any, ...]:
         """What the gate evaluates: gates with the same one share a single evaluation."""
         params = json.dumps(dict(self.params), sort_keys=True, default=str)
-        return (self.defense, params, self.suite, self.scale, self.seed, self.trials)
+        return (self.defense, params, self.suite, self.scale, self.seed, self.trials, self.repeats)
 
     def build_defense(self) -> Any:
         """The defense: a registered name, or ``module:factory`` of the user's code."""
@@ -117,6 +120,7 @@ def _gate(table: Table) -> Gate:
         scale=scale,
         seed=table.get("seed", int, 0),
         trials=table.positive("trials", None, minimum=0),
+        repeats=table.positive("repeats", None),
         params=table.get("params", dict, {}),
         thresholds=thresholds,
     )
@@ -183,6 +187,7 @@ def run_gates(
                     scale=gate.scale,
                     seed=gate.seed,
                     trials=gate.trials,
+                    repeats=gate.repeats,
                     data_root=data_root,
                     progress=progress,
                 )

@@ -149,6 +149,15 @@ class Report:
     skipped_metrics: dict[str, str] = field(default_factory=dict)  # metric -> why not measured
     samples: dict[str, Tensor] = field(default_factory=dict, repr=False, compare=False)
     sample_notes: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    repeats: int = 1  # the seeds each attack trained with: its intervals cover them
+
+    @property
+    def interval(self) -> str:
+        """What the reported intervals cover, in words."""
+        covers = "attack_test's images"
+        if self.repeats > 1:
+            covers += f" and each attack's {self.repeats} training seeds (utility: the images)"
+        return f"95% bootstrap intervals over {covers}"
 
     def candidates(self, of: Metric) -> list[tuple[str, Estimate, str | None]]:
         """(attack, estimate, why it failed or None) of every attack that reported metric
@@ -203,6 +212,8 @@ class Report:
                 "verdicts": [v.to_dict() for v in self.verdicts()],
                 "skipped": self.skipped,
                 "skipped_metrics": self.skipped_metrics,
+                "repeats": self.repeats,
+                "interval": self.interval,
                 "manifest": self.manifest,
             }
         )
@@ -240,6 +251,7 @@ class Report:
             utility_detail=data["utility"].get("detail", ""),
             worst_identity=None if identity is None else WorstCase(**identity),
             skipped_metrics=dict(data.get("skipped_metrics", {})),
+            repeats=int(data.get("repeats", 1)),
         )
 
     @classmethod
@@ -289,6 +301,7 @@ class Report:
             built = self.leakage[w.attack].params.get("built")
             detail = f" (decoder family {built})" if built else ""
             lines.append(f"  {label}: {w.attack} {w.metric} = {w.value:.3f}{detail}")
+        lines.append(f"  {self.interval}")
         lines += [f"  suite gate {v.describe()}" for v in self.verdicts()]
         return "\n".join(lines)
 

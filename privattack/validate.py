@@ -135,6 +135,7 @@ def run_arguments(caller: str, **given: Any) -> None:
     checks = {
         "seed": lambda v: integer(v, "seed", caller),
         "trials": lambda v: integer(v, "trials", caller, optional=True),
+        "repeats": lambda v: integer(v, "repeats", caller, minimum=1, optional=True),
         "device": lambda v: device(v, caller),
         "attacks": lambda v: names(v, "attacks", caller),
         "data_root": lambda v: path(v, "data_root", caller),

@@ -60,6 +60,29 @@ def test_same_seed_same_numbers(smoke_run: tuple[privattack.Report, Path]) -> No
     assert numbers(first) == numbers(second)
 
 
+@pytest.mark.slow
+def test_repeats_average_seeded_runs_and_say_what_the_interval_covers(
+    smoke_run: tuple[privattack.Report, Path],
+) -> None:
+    """Two seeds of the decoder: the estimate is their average (the first being the single
+    run's own seed, the second's SSIM is a decoder's, above the mean image's), its interval
+    wider, and every output says the interval covers the seeds."""
+    once = smoke_run[0]
+    twice = privattack.evaluate(
+        "split", "fairface_input", scale="smoke", seed=3, attacks=["decoder"], repeats=2,
+        progress=False,
+    )  # fmt: skip
+    leak, alone = twice.leakage["decoder"], once.leakage["decoder"]
+    second = 2 * leak.ssim.mean - alone.ssim.mean
+    assert second != alone.ssim.mean and twice.null["ssim"] < second < 1
+    assert abs(second - alone.ssim.mean) < 0.1
+    assert leak.ssim.ci[1] - leak.ssim.ci[0] > 0
+    assert leak.extra["repeats"] == 2 and twice.repeats == 2
+    assert "2 training seeds" in twice.interval and twice.interval in twice.summary()
+    assert "images" in once.interval and "seeds" not in once.interval
+    assert privattack.Report.from_dict(twice.to_dict()).interval == twice.interval
+
+
 class _Defense:
     """A trivially valid defense: the image, averaged over colour."""
 

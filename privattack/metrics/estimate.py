@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +68,23 @@ class Estimate:
         return Estimate(self.mean - offset, (self.ci[0] - offset, self.ci[1] - offset))
 
 
+Values = Tensor | np.ndarray
+
+
+def _array(values: Values) -> np.ndarray:
+    if isinstance(values, Tensor):
+        values = values.detach().cpu().double().numpy()
+    return np.asarray(values, dtype=np.float64)
+
+
+def point(values: Values, statistic: Callable[[np.ndarray], float] | None = None) -> float:
+    """``statistic`` (default: the mean) of per-sample ``values``, without an interval."""
+    array = _array(values)
+    return float(array.mean()) if statistic is None else float(statistic(array))
+
+
 def bootstrap(
-    values: Tensor | np.ndarray,
+    values: Values | Sequence[Values],
     seed: int,
     statistic: Callable[[np.ndarray], float] | None = None,
     resamples: int = BOOTSTRAP_RESAMPLES,
@@ -78,22 +93,32 @@ def bootstrap(
     """Estimate ``statistic`` (default: the mean) of per-sample ``values`` with a percentile CI.
 
     Args:
-        values: (N,) per-sample numbers, or (N, k) rows when ``statistic`` needs several columns.
+        values: (N,) per-sample numbers, or (N, k) rows when ``statistic`` needs several columns;
+            or a list of such arrays, one per repeat of an attack (each over the same N
+            samples): the estimate is then their average statistic, and each draw resamples
+            the repeats as well as the samples, so the interval covers the attack's own
+            randomness (its seed) too.
         seed: fixes the resampling, so the same inputs give the same interval.
         statistic: maps an (n,)/(n, k) array to a number; resampled rows keep their columns.
     """
-    array = values.detach().cpu().double().numpy() if isinstance(values, Tensor) else values
-    array = np.asarray(array, dtype=np.float64)
-    if len(array) == 0:
+    runs = [_array(v) for v in values] if isinstance(values, list | tuple) else [_array(values)]
+    n = len(runs[0])
+    if n == 0:
         raise ValueError("cannot estimate a statistic of zero samples.")
+    if any(len(run) != n for run in runs):
+        raise ValueError(f"every repeat must score the same samples, got {[len(r) for r in runs]}.")
     rng = np.random.default_rng(seed)
-    rows = rng.integers(0, len(array), size=(resamples, len(array)))
+    rows = rng.integers(0, n, size=(resamples, n))
     if statistic is None:
-        point = float(array.mean())
-        draws = array[rows].mean(axis=1)
+        per_run = np.stack([run[rows].mean(axis=1) for run in runs])  # (repeats, resamples)
     else:
-        point = float(statistic(array))
-        draws = np.array([statistic(array[r]) for r in rows])
+        per_run = np.array([[statistic(run[r]) for r in rows] for run in runs])
+    if len(runs) > 1:  # each draw also picks its repeats, with replacement
+        picks = rng.integers(0, len(runs), size=(resamples, len(runs)))
+        draws = per_run[picks, np.arange(resamples)[:, None]].mean(axis=1)
+    else:
+        draws = per_run[0]
     alpha = (1 - level) / 2
     low, high = np.quantile(draws, [alpha, 1 - alpha])
-    return Estimate(point, (float(low), float(high)))
+    mean = float(np.mean([point(run, statistic) for run in runs]))
+    return Estimate(mean, (float(low), float(high)))

@@ -6,11 +6,13 @@ branch on metric names.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -18,7 +20,7 @@ from privattack import faces
 from privattack.errors import UnknownNameError
 from privattack.faces import SAME_PERSON
 from privattack.metrics.attributes import SURVIVES, Reading
-from privattack.metrics.estimate import Estimate, bootstrap
+from privattack.metrics.estimate import Estimate, bootstrap, point
 from privattack.metrics.functional import balanced_accuracy, chance, correct, l1, psnr, ssim
 from privattack.metrics.identity import Matches, face_embeddings, face_matches, pixel_matches
 
@@ -49,8 +51,22 @@ class Truth:
         return self.reading
 
 
-# (the attack's outputs on attack_test, what they are scored against, the CI seed)
-Estimator = Callable[[Tensor, Truth, int], Estimate]
+@dataclass(frozen=True)
+class Samples:
+    """What a metric's estimate resamples: per-sample ``values``, the ``statistic`` over them
+    (None: their mean) and an ``offset`` taken from it (accuracy over chance)."""
+
+    values: Tensor | np.ndarray
+    statistic: Callable[[np.ndarray], float] | None = None
+    offset: float = 0.0
+
+    def point(self) -> float:
+        """The statistic, without an interval."""
+        return point(self.values, self.statistic) - self.offset
+
+
+# (the attack's outputs on attack_test, what they are scored against) -> what is resampled
+Sampler = Callable[[Tensor, Truth], Samples]
 # what an attacker who ignores z scores, against the same truth
 NullBaseline = Callable[[Truth], float]
 
@@ -69,7 +85,7 @@ class Metric:
     higher_is_worse: bool
     threshold: str
     description: str
-    estimate: Estimator
+    samples: Sampler
     null: NullBaseline | None = None
     primary: bool = False  # the metric the worst case of its aspect is chosen by
     null_name: str = ""  # what the null baseline is, in words
@@ -79,6 +95,15 @@ class Metric:
     # identity metrics: how reconstructions are matched to their sources among the originals
     matches: Callable[[Tensor, Tensor], Matches] | None = None
     reads_attributes: bool = False  # needs the attacker's attribute reader (Truth.reading)
+
+    def estimate(self, outputs: Tensor | Sequence[Tensor], truth: Truth, seed: int) -> Estimate:
+        """The metric of an attack's ``outputs`` against ``truth``, with its bootstrap interval
+        (seeded by ``seed``); a list of outputs, one per repeat of the attack, gives their
+        average, with an interval over the repeats as well as the samples."""
+        runs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+        drawn = [self.samples(run, truth) for run in runs]
+        first = drawn[0]
+        return bootstrap([d.values for d in drawn], seed, first.statistic).shifted(first.offset)
 
     def failure(self, estimate: Estimate, baselines: Mapping[str, float | None]) -> str | None:
         """Why an attack scoring ``estimate`` did not learn (None when it did): its score is
@@ -102,11 +127,11 @@ class Metric:
         return b > a if self.higher_is_worse else b < a
 
 
-def _per_image(fn: Callable[[Tensor, Tensor], Tensor]) -> Estimator:
-    def estimate(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
-        return bootstrap(fn(x_hat, truth.test[: len(x_hat)]), seed)
+def _per_image(fn: Callable[[Tensor, Tensor], Tensor]) -> Sampler:
+    def samples(x_hat: Tensor, truth: Truth) -> Samples:
+        return Samples(fn(x_hat, truth.test[: len(x_hat)]))
 
-    return estimate
+    return samples
 
 
 def _mean_training_image(truth: Truth) -> Tensor:
@@ -132,11 +157,11 @@ def _modal_output(logits: Tensor) -> Tensor:
     return torch.nn.functional.one_hot(modal, logits.shape[1]).float().expand_as(logits)
 
 
-def _identified(match: Callable[[Tensor, Tensor], Matches], k: int) -> Estimator:
-    def estimate(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
-        return bootstrap(match(x_hat, truth.test).within(k), seed)
+def _identified(match: Callable[[Tensor, Tensor], Matches], k: int) -> Sampler:
+    def samples(x_hat: Tensor, truth: Truth) -> Samples:
+        return Samples(match(x_hat, truth.test).within(k))
 
-    return estimate
+    return samples
 
 
 def _chance_of(k: int) -> NullBaseline:
@@ -146,8 +171,8 @@ def _chance_of(k: int) -> NullBaseline:
     return null
 
 
-def _same_person(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
-    return bootstrap((face_matches(x_hat, truth.test).distances < SAME_PERSON).float(), seed)
+def _same_person(x_hat: Tensor, truth: Truth) -> Samples:
+    return Samples((face_matches(x_hat, truth.test).distances < SAME_PERSON).float())
 
 
 def _mean_face_is_same_person(truth: Truth) -> float:
@@ -158,7 +183,7 @@ def _mean_face_is_same_person(truth: Truth) -> float:
 
 def _identity(
     name: str,
-    estimate: Estimator,
+    samples: Sampler,
     null: NullBaseline,
     null_name: str,
     text: str,
@@ -166,7 +191,7 @@ def _identity(
     primary: bool = False,
 ) -> Metric:
     return Metric(
-        name, "input", True, f"max_{name}", text, estimate, null, primary,
+        name, "input", True, f"max_{name}", text, samples, null, primary,
         null_name=null_name, aspect="identity", faces=matches is face_matches, matches=matches,
     )  # fmt: skip
 
@@ -185,57 +210,55 @@ def _top_k(
     )  # fmt: skip
 
 
-def _accuracy(logits: Tensor, truth: Truth, seed: int) -> Estimate:
-    return bootstrap(correct(logits.argmax(1), truth.test), seed)
+def _accuracy(logits: Tensor, truth: Truth) -> Samples:
+    return Samples(correct(logits.argmax(1), truth.test))
 
 
-def _balanced_accuracy(logits: Tensor, truth: Truth, seed: int) -> Estimate:
+def _balanced_accuracy(logits: Tensor, truth: Truth) -> Samples:
     rows = torch.stack([logits.argmax(1), truth.test], dim=1).numpy()
-    return bootstrap(
-        rows,
-        seed,
-        lambda r: balanced_accuracy(torch.from_numpy(r[:, 0]), torch.from_numpy(r[:, 1])),
+    return Samples(
+        rows, lambda r: balanced_accuracy(torch.from_numpy(r[:, 0]), torch.from_numpy(r[:, 1]))
     )
 
 
-def _advantage(logits: Tensor, truth: Truth, seed: int) -> Estimate:
-    return _accuracy(logits, truth, seed).shifted(_majority(truth))
+def _advantage(logits: Tensor, truth: Truth) -> Samples:
+    return dataclasses.replace(_accuracy(logits, truth), offset=_majority(truth))
 
 
 def _majority(truth: Truth) -> float:
     return chance(truth.train, truth.test)
 
 
-# (what the reader gets right per image and attribute, the reader, the CI seed)
-CorrectEstimator = Callable[[Tensor, Reading, int], Estimate]
+# (what the reader gets right per image and attribute, the reader) -> what is resampled
+CorrectSampler = Callable[[Tensor, Reading], Samples]
 
 
-def _kept(correct: Tensor, reading: Reading, seed: int) -> Estimate:
-    return bootstrap(reading.kept(correct), seed)
+def _kept(correct: Tensor, reading: Reading) -> Samples:
+    return Samples(reading.kept(correct))
 
 
-def _survivors(correct: Tensor, reading: Reading, seed: int) -> Estimate:
-    return bootstrap(correct.numpy(), seed, reading.survivors)
+def _survivors(correct: Tensor, reading: Reading) -> Samples:
+    return Samples(correct.numpy(), reading.survivors)
 
 
-def _read(statistic: CorrectEstimator) -> Estimator:
-    def estimate(x_hat: Tensor, truth: Truth, seed: int) -> Estimate:
+def _read(statistic: CorrectSampler) -> Sampler:
+    def samples(x_hat: Tensor, truth: Truth) -> Samples:
         reading = truth.read()
-        return statistic(reading.correct(x_hat), reading, seed)
+        return statistic(reading.correct(x_hat), reading)
 
-    return estimate
+    return samples
 
 
-def _mean_image_read(statistic: CorrectEstimator) -> NullBaseline:
+def _mean_image_read(statistic: CorrectSampler) -> NullBaseline:
     def null(truth: Truth) -> float:
         reading = truth.read()
         mean = truth.train.mean(0, keepdim=True)
-        return statistic(reading.correct_if_always(mean, len(truth.test)), reading, 0).mean
+        return statistic(reading.correct_if_always(mean, len(truth.test)), reading).point()
 
     return null
 
 
-def _attributes(name: str, statistic: CorrectEstimator, text: str) -> Metric:
+def _attributes(name: str, statistic: CorrectSampler, text: str) -> Metric:
     return Metric(
         name, "input", True, f"max_{name}", text, _read(statistic), _mean_image_read(statistic),
         null_name="the mean training image", aspect="attribute", faces=True,

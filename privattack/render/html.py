@@ -95,6 +95,7 @@ def to_html(
         "<h2>Leakage and utility</h2>" + intervals_svg(report),
         "<h2>Summary</h2><table><tr><th>attack</th><th>metric</th><th>mean [95% CI]</th>"
         f"<th>default params</th><th>null baseline</th></tr>{table}</table>",
+        f"<p>{escape(report.interval)}.</p>",
         _tuning_html(report),
     ]
     parts += [f"<p>{escape(line)}</p>" for line in worst_lines(report)]

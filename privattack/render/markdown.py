@@ -19,7 +19,7 @@ def to_markdown(report: Report, verdicts: Sequence[Verdict] | None = None) -> st
         "|---|---|---|---|---|",
     ]
     lines += [f"| {a} | {m} | {v} | {d} | {n} |" for a, m, v, d, n in summary_rows(report)]
-    lines += ["", *worst_lines(report, bold=True)]
+    lines += ["", f"{report.interval}.", "", *worst_lines(report, bold=True)]
     chosen = report.verdicts() if verdicts is None else verdicts
     lines += [f"- {'✅' if v.passed else '❌'} {v.gate}: {v.describe()}" for v in chosen]
     return "\n".join(lines) + "\n"

@@ -34,6 +34,7 @@ BUDGET_KEYS = (
     "trials",
     "official_splits",
     "invert_images",
+    "repeats",
 )
 
 
@@ -76,6 +77,7 @@ class Budget:
     trials: int
     official_splits: bool
     invert_images: int | None  # test images the white-box attacks invert (None: all)
+    repeats: int = 1  # seeds each attack's final run trains with (the interval covers them)
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,12 @@ def _param_content(param: SearchParam) -> dict[str, Any]:
 
 
 def _budget_content(budget: Budget) -> dict[str, Any]:
-    content = {k: v for k, v in asdict(budget).items() if k != "scale" and v is not None}
+    # left out when once: a suite that never repeats hashes as it did before repeats existed
+    content = {
+        k: v
+        for k, v in asdict(budget).items()
+        if k != "scale" and v is not None and not (k == "repeats" and v == 1)
+    }
     content["splits"] = budget.splits.as_dict()
     return content
 
@@ -207,6 +214,7 @@ def _budget(table: Table, scale: Scale, image_size: int) -> Budget:
         trials=table.positive("trials", 0, minimum=0),
         official_splits=table.get("official_splits", bool, False),
         invert_images=table.positive("invert_images", None),
+        repeats=table.positive("repeats", 1),
     )
 
 

@@ -47,6 +47,7 @@ EVALUATE = [
     ({"trials": -1}, ArgumentError, r"'trials' .* Got -1"),
     ({"trials": 1.5}, ArgumentError, r"'trials' .* Got 1\.5"),
     ({"trials": True}, ArgumentError, r"'trials' .* Got True"),
+    ({"repeats": 0}, ArgumentError, r"'repeats' .* an int >= 1 or None\. Got 0"),
     ({"seed": "abc"}, ArgumentError, r"'seed' .* Got 'abc'"),
     ({"seed": -3}, ArgumentError, r"'seed' .* Got -3"),
     ({"seed": 1.0}, ArgumentError, r"'seed' .* Got 1\.0"),

@@ -45,6 +45,7 @@ USAGE = [
     (["nonsense"], "invalid choice: 'nonsense'"),
     ([*EVALUATE, "--trials", "-1"], "'trials' parameter of evaluate must be an int >= 0 or None. Got -1"),
     ([*EVALUATE, "--trials", "many"], "invalid int value: 'many'"),
+    ([*EVALUATE, "--repeats", "0"], "'repeats' parameter of evaluate must be an int >= 1 or None. Got 0"),
     ([*EVALUATE, "--defense-param", "ratio"], "expected KEY=VALUE, got 'ratio'"),
     ([*EVALUATE, "--defense-param", "cut=layer9"], "no cut named 'layer9'"),
     ([*EVALUATE, "--defense-param", "cutt=layer2"], "parameter of defense 'split' named 'cutt'"),

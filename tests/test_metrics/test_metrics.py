@@ -98,6 +98,41 @@ def test_bootstrap_is_seeded_and_covers_the_mean() -> None:
     assert first.ci[0] < first.mean < first.ci[1]
 
 
+def test_one_repeat_is_the_plain_bootstrap_and_identical_repeats_add_no_width() -> None:
+    values = np.random.default_rng(0).normal(0.5, 0.1, 200)
+    assert bootstrap([values], 7) == bootstrap(values, 7)
+    alone, thrice = bootstrap(values, 7), bootstrap([values] * 3, 7)
+    assert thrice.mean == pytest.approx(alone.mean)
+    assert thrice.ci == pytest.approx(alone.ci)
+
+
+@given(
+    spread=st.floats(0.05, 0.5),
+    repeats=st.integers(2, 5),
+    seed=st.integers(0, 2**16),
+)
+@settings(max_examples=25, deadline=None)
+def test_repeats_that_disagree_widen_the_interval_around_their_average(
+    spread: float, repeats: int, seed: int
+) -> None:
+    """Runs that differ by their seed (each shifted by up to ``spread``) give the average of
+    their means, and an interval at least as wide as any one run's, covering their spread."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0.5, 0.05, 100)
+    offsets = np.linspace(-spread, spread, repeats)
+    runs = [base + offset for offset in offsets]
+    pooled = bootstrap(runs, seed)
+    assert pooled.mean == pytest.approx(np.mean([r.mean() for r in runs]))
+    one = bootstrap(runs[0], seed)
+    assert pooled.ci[1] - pooled.ci[0] > one.ci[1] - one.ci[0]
+    assert pooled.ci[0] < pooled.mean < pooled.ci[1]
+
+
+def test_repeats_must_score_the_same_samples() -> None:
+    with pytest.raises(ValueError, match="same samples"):
+        bootstrap([np.ones(5), np.ones(4)], 0)
+
+
 def test_the_metrics_table_says_each_direction_and_threshold() -> None:
     """Scoring, thresholds, diff and the worst case read directions from here, never names."""
     table = {m.name: m for m in (*METRICS, UTILITY)}
