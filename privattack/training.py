@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,38 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+class EarlyStopping:
+    """Stops training once the score of the model's outputs on held-out pairs has not improved
+    for ``patience`` epochs, and restores the weights of its best epoch (as Keras' and
+    Lightning's early stopping with restore_best_weights). Records ``best_epoch`` and
+    ``epochs_run``; ``score`` is higher-is-better (a NaN never counts as better)."""
+
+    def __init__(
+        self,
+        inputs: Tensor,
+        targets: Tensor,
+        score: Callable[[Tensor, Tensor], float],
+        patience: int,
+    ) -> None:
+        self.inputs, self.targets, self.score, self.patience = inputs, targets, score, patience
+        self.best, self.best_epoch, self.epochs_run = -math.inf, 0, 0
+        self._weights: dict[str, Tensor] | None = None
+
+    def stop(self, model: nn.Module, epoch: int, device: str) -> bool:
+        """Score ``model`` after ``epoch``; whether training should stop now."""
+        self.epochs_run = epoch
+        value = self.score(predict_batched(model, self.inputs, 256, device), self.targets)
+        if value > self.best:
+            self.best, self.best_epoch = value, epoch
+            self._weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return epoch - self.best_epoch >= self.patience
+
+    def restore(self, model: nn.Module) -> None:
+        """Put the best epoch's weights back (none scored: the last epoch's stay)."""
+        if self._weights is not None:
+            model.load_state_dict(self._weights)
+
+
 def train_supervised(
     model: nn.Module,
     inputs: Tensor,
@@ -37,6 +70,7 @@ def train_supervised(
     progress: bool = False,
     desc: str = "train",
     on_epoch: Callable[[int], None] | None = None,
+    early_stopping: EarlyStopping | None = None,
 ) -> nn.Module:
     """Fit ``model`` so that ``loss_fn(model(inputs), targets)`` falls; returns it in eval mode.
 
@@ -45,6 +79,8 @@ def train_supervised(
         targets: (N, ...) matching targets.
         augment: applied to each input batch in training (e.g. a kornia augmentation).
         on_epoch: called with the epoch number (from 1) after each epoch.
+        early_stopping: ends training before ``epochs`` (then at most) once its held-out score
+            stops improving, and leaves the model at its best epoch.
     """
     generator = torch.Generator().manual_seed(seed)
     model.to(device)
@@ -71,7 +107,11 @@ def train_supervised(
             bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
         if on_epoch is not None:
             on_epoch(epoch)
+        if early_stopping is not None and early_stopping.stop(model, epoch, device):
+            break
     bar.close()
+    if early_stopping is not None:
+        early_stopping.restore(model)
     return model.eval()
 
 

@@ -23,21 +23,19 @@ from typing import Any
 
 import numpy as np
 import optuna
-import torch
 from torch import Tensor
 
 from privattack.attacks.base import AttackInputs
 from privattack.errors import TuningError
-from privattack.metrics import primary, ssim
+from privattack.heldout import held_out, validation_score
+from privattack.metrics import primary
 from privattack.prepare import Prepared
 from privattack.registry import attacks as attack_registry
 from privattack.report import Tuning
 from privattack.run import RunContext
 from privattack.searchspace import SearchParam
 from privattack.suites import Suite
-from privattack.targets import InputTarget, Target
 
-VALIDATION_FRACTION = 0.2
 WARMUP_REPORTS = 3  # the default pruner never prunes before a trial has reported this often
 STARTUP_TRIALS = 3  # nor before this many trials have finished
 SETUP_KEY = "privattack_setup"
@@ -48,13 +46,11 @@ Storage = str | optuna.storages.BaseStorage
 
 def inner_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(train, validation) indices into attack_train, fixed by ``seed``."""
-    n_val = max(2, round(n * VALIDATION_FRACTION))
-    if n - n_val < 2:
+    if n < 4:
         raise TuningError(
             f"tuning needs at least 4 attack_train images (2 to train, 2 to validate); got {n}."
         )
-    order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    return held_out(n, seed)
 
 
 def inner_inputs(inputs: AttackInputs) -> tuple[AttackInputs, Tensor]:
@@ -91,16 +87,6 @@ def default_params(attack: str, space: Mapping[str, SearchParam]) -> dict[str, A
     config = attack_registry.factory(attack).Config()
     defaults = {name: getattr(config, name) for name in space}
     return {name: value for name, value in defaults.items() if space[name].contains(value)}
-
-
-def validation_score(outputs: Tensor, secret: Tensor, target: Target) -> float:
-    """Mean SSIM of reconstructions, or accuracy of logits, on the inner validation split."""
-    if not torch.isfinite(outputs).all():
-        return float("nan")  # a diverged trial: Optuna records it as failed
-    n = len(outputs)
-    if isinstance(target, InputTarget):
-        return ssim(outputs, secret[:n]).mean().item()
-    return (outputs.argmax(1) == secret[:n]).double().mean().item()
 
 
 def open_storage(storage: Storage | None) -> optuna.storages.BaseStorage | None:

@@ -84,5 +84,5 @@ class AttributeAttack(SupervisedAttack):
         cfg = self.config
         z_shape = tuple(inputs.z_train.shape[1:])
         head = classifier_head(z_shape, target.num_classes, cfg.width, cfg.head)
-        logits = self.fit_predict(head, F.cross_entropy, inputs)
-        return Predictions(logits, self.params())
+        logits, ran = self.fit_predict(head, F.cross_entropy, inputs)
+        return Predictions(logits, {**self.params(), **ran})

@@ -237,8 +237,8 @@ class DecoderAttack(SupervisedAttack):
             inputs.target,
         )
         learned_from = (inputs.z_train, inputs.z_test, inputs.secret_train)
-        x_hat = _trained.get(settings, learned_from) if inputs.monitor is None else None
-        if x_hat is None:
+        trained = _trained.get(settings, learned_from) if inputs.monitor is None else None
+        if trained is None:
             self.seeded(inputs)
             decoder = build_decoder(
                 cfg.family,
@@ -249,24 +249,28 @@ class DecoderAttack(SupervisedAttack):
                 inputs.layout,
                 cfg.refine,
             )
-            x_hat = self.fit_predict(decoder, reconstruction_loss(cfg.loss), inputs)
+            trained = self.fit_predict(decoder, reconstruction_loss(cfg.loss), inputs)
             if inputs.monitor is None:
-                _trained.put(settings, learned_from, x_hat)
+                _trained.put(settings, learned_from, trained)
+        x_hat, ran = trained
         built = resolve_family(cfg.family, inputs.layout) + ("+unet" if cfg.refine else "")
-        return Reconstructions(x_hat, {**self.params(), "built": built})
+        return Reconstructions(x_hat, {**self.params(), "built": built, **ran})
+
+
+Trained = tuple[Tensor, dict[str, int]]  # reconstructions, and the epochs that made them
 
 
 class _Memo:
-    """The last few decoders' reconstructions, by their settings and by the very tensors they
-    learned from, so that the hybrid attack starts from the decoder its evaluation already
-    trained instead of training it again. Tensors are recognised by weak references: a freed
-    tensor whose ``id`` is reused never matches."""
+    """The last few decoders' reconstructions (and epochs run), by their settings and by the
+    very tensors they learned from, so that the hybrid attack starts from the decoder its
+    evaluation already trained instead of training it again. Tensors are recognised by weak
+    references: a freed tensor whose ``id`` is reused never matches."""
 
     def __init__(self, size: int = 4) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple, tuple[list[weakref.ref], Tensor]] = OrderedDict()
+        self.entries: OrderedDict[tuple, tuple[list[weakref.ref], Trained]] = OrderedDict()
 
-    def get(self, settings: tuple, tensors: tuple[Tensor, ...]) -> Tensor | None:
+    def get(self, settings: tuple, tensors: tuple[Tensor, ...]) -> Trained | None:
         key = (settings, tuple(map(id, tensors)))
         refs, value = self.entries.get(key, ((), None))
         if value is None or any(ref() is not t for ref, t in zip(refs, tensors, strict=True)):
@@ -274,7 +278,7 @@ class _Memo:
         self.entries.move_to_end(key)
         return value
 
-    def put(self, settings: tuple, tensors: tuple[Tensor, ...], value: Tensor) -> None:
+    def put(self, settings: tuple, tensors: tuple[Tensor, ...], value: Trained) -> None:
         self.entries[(settings, tuple(map(id, tensors)))] = (
             [weakref.ref(t) for t in tensors],
             value,

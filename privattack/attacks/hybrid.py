@@ -87,6 +87,7 @@ class HybridAttack(_FromStarts):
         decoder_family: str = "auto"
         decoder_lr: float = _DECODER.lr
         decoder_epochs: int | None = _DECODER.epochs
+        decoder_patience: int | None = _DECODER.patience
         decoder_width: int = _DECODER.width
         decoder_batch_size: int = _DECODER.batch_size
         decoder_weight_decay: float = _DECODER.weight_decay
