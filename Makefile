@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint venv clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every dependency to the versions the recorded numbers were measured with.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(BIN)/pip install --quiet -e '.[dev,faces]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,faces]'
 	touch $(STAMP)
 
 venv: $(STAMP)
