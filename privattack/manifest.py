@@ -14,12 +14,14 @@ from privattack.version import __version__
 
 
 def manifest(context: RunContext, caps: Capabilities, cache: str) -> dict[str, Any]:
-    """Versions, device, the defense's capabilities, seconds per phase, the fit cache's use."""
+    """Versions, device and the CPU's vector code path (float results depend on it), the
+    defense's capabilities, seconds per phase, the fit cache's use."""
     return {
         "privattack": __version__,
         "torch": torch.__version__,
         "python": platform.python_version(),
         "device": context.device,
+        "cpu": torch.backends.cpu.get_cpu_capability(),
         "capabilities": caps.names(),
         "seconds": context.seconds,
         "cache": cache,

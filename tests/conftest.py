@@ -11,8 +11,27 @@ from pathlib import Path
 
 import pytest
 
-import privattack
-from privattack import faces
+# The recorded reports of tests/test_reference.py hold every bit of every number, and a float
+# result depends on the code path the CPU takes (AVX-512 or AVX2 kernels, MKL's branch for the
+# vendor, the threads a reduction is split over): a 2-core AVX2 machine trains other decoders
+# than an AVX-512 one. These pins give every x86-64 machine with AVX2 the same path; they must
+# be set before torch loads (CLI subprocesses inherit them). Set one yourself to override it.
+CPU_CODE_PATHS = {
+    "ATEN_CPU_CAPABILITY": "avx2",  # ATen's vectorised kernels
+    "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN's convolutions
+    "MKL_CBWR": "COMPATIBLE",  # MKL's matrix products: one branch on Intel and AMD alike
+    "OMP_NUM_THREADS": "2",  # how reductions are split
+}
+if "torch" in sys.modules:
+    raise RuntimeError(
+        "torch was imported before tests/conftest.py could pin the CPU code paths; "
+        f"set {CPU_CODE_PATHS} in the environment"
+    )
+for variable, value in CPU_CODE_PATHS.items():
+    os.environ.setdefault(variable, value)
+
+import privattack  # noqa: E402
+from privattack import faces  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 # The face model costs about 0.1 s a face; the tests of identity leakage turn it on (the

@@ -1,6 +1,7 @@
 """A refactor changes no number: fixed smoke evaluations (the undefended split and DISCO on the
 bundled faces, an attribute suite, a tuned attack, a probe-measured adapter) give, on the CPU,
-every number of the report.json recorded in tests/reference/.
+every number of the report.json recorded in tests/reference/, under the CPU code paths that
+tests/conftest.py pins (float results depend on them).
 
 The files change only with a change meant to move numbers, in its own commit that says why:
 ``PRIVATTACK_RECORD_REFERENCE=1 pytest tests/test_reference.py`` writes them anew."""
