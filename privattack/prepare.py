@@ -112,7 +112,12 @@ class Prepared:
             secret_train=self.target.secret(self.attack_train),
             target=self.target,
             seed=context.seed_for(f"attack:{seeded_as}"),
-            budget=AttackBudget(budget.attack_epochs, budget.iterations, budget.invert_images),
+            budget=AttackBudget(
+                epochs=budget.attack_epochs,
+                iterations=budget.iterations,
+                invert_images=budget.invert_images,
+                patience=budget.attack_patience,
+            ),
             client=self.released.client,
             layout=self.released.layout,
             device=context.device,

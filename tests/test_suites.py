@@ -43,6 +43,19 @@ def test_celeba_input_matches_the_issue() -> None:
     assert suite.budget("quick").image_size == 64 and suite.budget("paper").image_size == 112
 
 
+def test_trained_attacks_run_to_convergence_beyond_the_smoke_scale() -> None:
+    """At quick and paper scale a supervised attack stops on its held-out score (its epochs a
+    cap); smoke scale and the demo's budget train fixed epochs."""
+    for name in suites.names():
+        suite = suites.load(name)
+        assert not suite.budget("smoke").attack_patience
+        if name.startswith("demo"):
+            assert not suite.budget("quick").attack_patience
+            continue
+        assert {suite.budget(s).attack_patience for s in ("quick", "paper")} == {10}, name
+        assert suite.budget("quick").attack_epochs == 100
+
+
 def _write(tmp_path: Path, text, name: str = "mine.toml") -> Path:
     path = tmp_path / name
     path.write_text(text(BASE) if callable(text) else text)

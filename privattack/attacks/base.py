@@ -22,13 +22,16 @@ Tuning scores them on its inner validation split to prune weak trials (it may ra
 ``optuna.TrialPruned``); attacks never see the scores."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AttackBudget:
     """How long an attack may learn (from the suite's scale)."""
 
-    epochs: int = 1  # supervised attacks: passes over attack_train
+    epochs: int = 1  # supervised attacks: passes over attack_train (with patience: at most)
     iterations: int = 100  # white-box attacks: optimisation steps
     invert_images: int | None = None  # white-box attacks invert only the first N of z_test
+    # supervised attacks: stop once a held-out fifth of attack_train has not improved for this
+    # many epochs, keeping the best epoch's weights (None or 0: train every epoch)
+    patience: int | None = None
 
 
 @dataclass(frozen=True)

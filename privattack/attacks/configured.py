@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from privattack.attacks.base import AttackInputs
 from privattack.attacks.standardize import Standardizer
-from privattack.errors import UnknownNameError
+from privattack.errors import ArgumentError, UnknownNameError
 from privattack.heldout import held_out, validation_score
 from privattack.training import EarlyStopping, predict_batched, seed_everything, train_supervised
 
@@ -40,12 +40,28 @@ class SupervisedConfig:
 
     lr: float = 1e-3
     epochs: int | None = None  # None: the suite scale's attack_epochs (with patience: at most)
-    # None: train every epoch. n: hold out a fifth of attack_train and stop once its score
-    # (SSIM, accuracy) has not improved for n epochs, keeping the best epoch's weights
+    # n: hold out a fifth of attack_train and stop once its score (SSIM, accuracy) has not
+    # improved for n epochs, keeping the best epoch's weights; 0: train every epoch; None: the
+    # suite scale's attack_patience
     patience: int | None = None
     width: int = 64
     batch_size: int = 32
     weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Reject a training budget no run could use, before any training starts."""
+        positive = {"lr": self.lr, "width": self.width, "batch_size": self.batch_size}
+        positive["epochs"] = 1 if self.epochs is None else self.epochs
+        wrong = {knob: value for knob, value in positive.items() if not value > 0}
+        if self.patience is not None and self.patience < 0:
+            wrong["patience"] = self.patience
+        if wrong or self.weight_decay < 0:
+            wrong = wrong or {"weight_decay": self.weight_decay}
+            raise ArgumentError(
+                f"{type(self).__qualname__}: {', '.join(f'{k}={v!r}' for k, v in wrong.items())}"
+                " is out of range: lr, width, batch_size and epochs must be positive, patience"
+                " and weight_decay at least 0."
+            )
 
 
 class SupervisedAttack(Configured):
@@ -64,13 +80,14 @@ class SupervisedAttack(Configured):
         standardize = Standardizer.fit(inputs.z_train)  # any rescaling of z hides nothing
         z_train, z_test = standardize(inputs.z_train), standardize(inputs.z_test)
         secret_train, stopping = inputs.secret_train, None
-        if cfg.patience is not None:
+        patience = inputs.budget.patience if cfg.patience is None else cfg.patience
+        if patience:
             fit, held = held_out(len(z_train), inputs.seed)
             stopping = EarlyStopping(
                 z_train[held],
                 secret_train[held],
                 lambda outputs, secret: validation_score(outputs, secret, inputs.target),
-                cfg.patience,
+                patience,
             )
             z_train, secret_train = z_train[fit], secret_train[fit]
         monitor = inputs.monitor

@@ -108,6 +108,7 @@ class HybridAttack(_FromStarts):
             raise UnknownNameError(
                 "decoder family of the hybrid attack", cfg.decoder_family, STARTS
             )
+        self._decoder("auto")  # its decoder's knobs are checked now, before any training
 
     def _decoder(self, family: str) -> DecoderAttack:
         knobs = {

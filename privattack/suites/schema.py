@@ -29,6 +29,7 @@ BUDGET_KEYS = (
     "splits",
     "defense_epochs",
     "attack_epochs",
+    "attack_patience",
     "batch_size",
     "iterations",
     "trials",
@@ -78,6 +79,9 @@ class Budget:
     official_splits: bool
     invert_images: int | None  # test images the white-box attacks invert (None: all)
     repeats: int = 1  # seeds each attack's final run trains with (the interval covers them)
+    # supervised attacks stop once a held-out fifth of attack_train has not improved for this
+    # many epochs, attack_epochs being the cap (None or 0: they train attack_epochs)
+    attack_patience: int | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,7 @@ def _budget(table: Table, scale: Scale, image_size: int) -> Budget:
         official_splits=table.get("official_splits", bool, False),
         invert_images=table.positive("invert_images", None),
         repeats=table.positive("repeats", 1),
+        attack_patience=table.positive("attack_patience", None, minimum=0),
     )
 
 

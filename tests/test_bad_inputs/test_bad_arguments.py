@@ -195,6 +195,21 @@ def test_defense_parameters_are_checked(name: str, params: dict, error: type, pa
     _fails_early(lambda: privattack.defenses.get(name, **params), error, pattern)
 
 
+ATTACKS = [
+    ("decoder", {"epochs": -3}, r"epochs=-3 is out of range"),
+    ("decoder", {"patience": -1}, r"patience=-1 is out of range"),
+    ("decoder", {"lr": 0.0}, r"lr=0\.0 is out of range"),
+    ("attribute", {"weight_decay": -1.0}, r"weight_decay=-1\.0 is out of range"),
+    ("hybrid", {"decoder_patience": -2}, r"patience=-2 is out of range"),
+]
+
+
+@pytest.mark.parametrize(("name", "params", "pattern"), ATTACKS)
+def test_attack_training_budgets_are_checked(name: str, params: dict, pattern: str) -> None:
+    """A supervised attack's knobs (the hybrid's decoder's too) are refused when built."""
+    _fails_early(lambda: privattack.attacks.get(name, **params), ArgumentError, pattern)
+
+
 @pytest.mark.parametrize(
     ("knobs", "error", "pattern"),
     [

@@ -51,6 +51,7 @@ SUITES = [
     (('sensitive = "input"', 'sensitive = "race"'), r"\[attacks.decoder\] attack 'decoder' targets inputs"),
     (("trials = 10", "trials = -1"), r"\[scales.quick.trials\] must be >= 0, got -1"),
     (("trials = 10", "repeats = 0"), r"\[scales.quick.repeats\] must be >= 1, got 0"),
+    (("trials = 10", "attack_patience = -1"), r"\[scales.quick.attack_patience\] must be >= 0, got -1"),
     (("attack_test = 100", "attack_test = 1"), r"\[scales.quick.splits.attack_test\] must be >= 2"),
     (("[scales.paper]", "[scales.huge]"), r"\[scales.huge\] unknown key 'huge'"),
     (("max_ssim = 0.5", "max_sim = 0.5"), r"mine.toml:15: \[gates.max_sim\] unknown key 'max_sim'. Did you mean 'max_ssim'"),
