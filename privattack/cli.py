@@ -155,7 +155,9 @@ def _export(args: argparse.Namespace) -> int:
 
 def _tune(args: argparse.Namespace) -> int:
     from privattack import validate
+    from privattack.attacks.base import inherited
     from privattack.prepare import prepare
+    from privattack.registry import attacks as attack_registry
     from privattack.registry import defenses
     from privattack.run import RunContext
     from privattack.suites import load
@@ -196,6 +198,7 @@ def _tune(args: argparse.Namespace) -> int:
     context = RunContext(prepared.seed, args.device, not args.quiet)
     trials = prepared.budget.trials if args.trials is None else args.trials
     rows = [["attack", "trials", "pruned", "best (validation)", "default", "best parameters"]]
+    best: dict[str, dict[str, Any]] = {}  # what an attack built on another inherits from it
     for attack in attacks:
         tuned = tune(
             prepared,
@@ -206,7 +209,9 @@ def _tune(args: argparse.Namespace) -> int:
             study=args.study,
             sampler=default_sampler(worker_seed(prepared.seed), trials),
             prune=not args.no_prune,
+            fixed=inherited(attack_registry.factory(attack), best),
         )
+        best[attack] = tuned.best_params
         default = tuned.default_validation
         rows.append(
             [

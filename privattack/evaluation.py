@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from privattack import validate
-from privattack.attacks.base import AttackInputs, Reconstructions
+from privattack.attacks.base import AttackInputs, Reconstructions, inherited
 from privattack.errors import UnknownNameError
 from privattack.eta import plan
 from privattack.manifest import manifest
@@ -226,13 +226,15 @@ def assess(
     leakage: dict[str, Leakage] = {}
     skipped: dict[str, str] = {}
     reconstructions = {}
+    scored_with: dict[str, dict[str, Any]] = {}  # attack -> the tuned knobs it scored with
     for name in chosen:
-        required = attack_registry.factory(name).requires
-        missing = [cap for cap in required if not getattr(prepared.caps, cap)]
+        factory = attack_registry.factory(name)
+        missing = [cap for cap in factory.requires if not getattr(prepared.caps, cap)]
         if missing:
             skipped[name] = f"the defense has no {' or '.join(missing)} capability"
             continue
-        leakage[name], result = _attack(prepared, name, tuning, context)
+        fixed = inherited(factory, scored_with)
+        leakage[name], result, scored_with[name] = _attack(prepared, name, tuning, context, fixed)
         if isinstance(result, Reconstructions):
             reconstructions[name] = result.images
     kind = prepared.target.kind
@@ -288,18 +290,24 @@ def _runs(name: str, params: dict[str, Any], inputs: AttackInputs, repeats: int)
 
 
 def _attack(
-    prepared: Prepared, name: str, tuning: TuningOptions, context: RunContext
-) -> tuple[Leakage, Any]:
+    prepared: Prepared,
+    name: str,
+    tuning: TuningOptions,
+    context: RunContext,
+    fixed: dict[str, Any],
+) -> tuple[Leakage, Any, dict[str, Any]]:
     """Run attack ``name`` with its defaults and, when tuning, with the best parameters too;
-    each as many times as ``repeats`` asks, scored together. Returns the first run's result."""
+    each as many times as ``repeats`` asks, scored together; ``fixed`` knobs (what it inherits
+    from an attack it builds on) stay as given. Returns the first run's result and the tuned
+    knobs it scored with (none: its defaults)."""
     inputs = prepared.attack_inputs(name, context)
     repeats = _repeats(prepared, tuning)
     with context.phase(f"attack:{name}"):
-        results = _runs(name, {}, inputs, repeats)
+        results = _runs(name, fixed, inputs, repeats)
         scored = score(name, results, prepared, context)
     trials = prepared.budget.trials if tuning.trials is None else tuning.trials
     if trials == 0 and tuning.storage is None:
-        return scored, results[0]
+        return scored, results[0], {}
     from privattack.tuning import tune
 
     with context.phase(f"tune:{name}"):
@@ -313,9 +321,11 @@ def _attack(
             sampler=tuning.sampler,
             pruner=tuning.pruner,
             prune=tuning.prune,
+            fixed=fixed,
         )
         default = scored
         if any(results[0].params.get(k) != v for k, v in tuned.best_params.items()):
-            results = _runs(name, tuned.best_params, inputs, repeats)
+            results = _runs(name, {**fixed, **tuned.best_params}, inputs, repeats)
             scored = score(name, results, prepared, context)
-    return dataclasses.replace(scored, tuning=tuned, default=default.metrics), results[0]
+    tuned_scored = dataclasses.replace(scored, tuning=tuned, default=default.metrics)
+    return tuned_scored, results[0], dict(tuned.best_params)

@@ -274,11 +274,14 @@ def tune(
     sampler: optuna.samplers.BaseSampler | None = None,
     pruner: optuna.pruners.BasePruner | None = None,
     prune: bool = True,
+    fixed: Mapping[str, Any] | None = None,
 ) -> Tuning:
     """Tune ``attack`` on attack_train alone until its study holds ``trials`` finished trials.
 
     Args:
         context: the run's seed (the inner split, the default sampler's seed), device, progress.
+        fixed: knobs every trial keeps (left out of the search space): what the attack takes
+            from another attack of the run (``inherited``, the hybrid's decoder).
         trials: finished trials wanted in the study; 0 only reads a stored study's best.
         storage: None (in memory), an Optuna storage, or a URL; ``study`` names the study
             (one per attack: ``{study}.{attack}``). A stored study made for another setup
@@ -286,7 +289,8 @@ def tune(
         sampler, pruner: Optuna's, used as given; default a seeded TPE sampler and, unless
             ``prune`` is off, a median pruner.
     """
-    space = search_space(prepared, attack)
+    fixed = dict(fixed or {})
+    space = {k: v for k, v in search_space(prepared, attack).items() if k not in fixed}
     if not space:
         raise TuningError(f"attack {attack!r} has no search space in this suite.")
     if (storage is None) != (study is None):
@@ -302,7 +306,7 @@ def tune(
         )
     inner, secret_val = inner_inputs(base)
     _enqueue_defaults(tuning_study, default_params(attack, space))
-    objective = _objective(attack, space, inner, secret_val)
+    objective = _objective(attack, space, inner, secret_val, fixed)
     finished = len(tuning_study.get_trials(deepcopy=False, states=FINISHED))
     if trials > finished:
         with _optuna_logging(context.progress):
@@ -355,9 +359,14 @@ def journal_storage(path: str | os.PathLike[str]) -> optuna.storages.JournalStor
 
 
 def _objective(
-    attack: str, space: Mapping[str, SearchParam], inner: AttackInputs, secret_val: Tensor
+    attack: str,
+    space: Mapping[str, SearchParam],
+    inner: AttackInputs,
+    secret_val: Tensor,
+    fixed: Mapping[str, Any],
 ) -> Any:
-    """One trial: draw parameters, train on the inner split, score on its validation part."""
+    """One trial: draw parameters (beside the ``fixed`` ones), train on the inner split, score
+    on its validation part."""
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
@@ -371,7 +380,7 @@ def _objective(
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        result = attack_registry.get(attack, **params).run(
+        result = attack_registry.get(attack, **fixed, **params).run(
             dataclasses.replace(inner, monitor=monitor)
         )
         return validation_score(result.outputs, secret_val, inner.target)

@@ -233,3 +233,27 @@ def test_two_workers_share_one_postgresql_study() -> None:
 def test_tune_command_needs_storage() -> None:
     result = cli("tune", "--defense", "split", "--suite", "fairface_input")
     assert result.returncode == 2 and "--storage" in result.stderr
+
+
+def test_the_hybrid_starts_from_the_decoder_its_evaluation_tuned(tmp_path: Path) -> None:
+    """Tuning composes: the hybrid's decoder knobs are the decoder attack's tuned choice (it
+    starts from the very decoder the report scores), and its trials search only the rest."""
+    suite = tmp_path / "hybrid_tune.toml"
+    suite.write_text(
+        SUITE_FILE.read_text().replace(
+            "[scales.smoke]",
+            "[attacks.hybrid]\nlr = { low = 1e-3, high = 0.1, log = true }\n"
+            "decoder_lr = { low = 1e-4, high = 1e-2, log = true }\n\n"
+            "[scales.smoke]\niterations = 20\ninvert_images = 4",
+        )
+    )
+    report = privattack.evaluate("split", suite, scale="smoke", trials=3, progress=False)
+    decoder, hybrid = report.leakage["decoder"], report.leakage["hybrid"]
+    assert decoder.tuning is not None and hybrid.tuning is not None
+    chosen = decoder.tuning.best_params
+    assert set(chosen) == {"lr", "width"}
+    assert (hybrid.params["decoder_lr"], hybrid.params["decoder_width"]) == (
+        chosen["lr"],
+        chosen["width"],
+    )
+    assert set(hybrid.tuning.best_params) == {"lr"}  # decoder_lr was not its to search

@@ -101,6 +101,17 @@ class Attack(Protocol):
     def run(self, inputs: AttackInputs) -> AttackResult: ...
 
 
+def inherited(factory: Any, chosen: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The knobs an attack that builds on another (its ``seeded_as``, such as the hybrid on the
+    decoder) takes from it, when that attack ran earlier in the same evaluation with the
+    parameters ``chosen[seeded_as]`` (its tuned choice; empty: its defaults). Optional
+    members: ``seeded_as`` and a classmethod ``inherited(params) -> knobs``."""
+    base, take = getattr(factory, "seeded_as", None), getattr(factory, "inherited", None)
+    if base is None or take is None or base not in chosen:
+        return {}
+    return dict(take(chosen[base]))
+
+
 def hyperparameters(factory: Any) -> tuple[str, ...]:
     """Names of an attack's tunable hyper-parameters (its config dataclass fields)."""
     return tuple(hyperparameter_types(factory))

@@ -231,7 +231,7 @@ class DecoderAttack(SupervisedAttack):
         settings = (
             cfg,
             inputs.seed,
-            inputs.budget.epochs,
+            inputs.budget,  # its epochs and patience
             inputs.device,
             inputs.layout,
             inputs.target,

@@ -12,8 +12,9 @@ the decoder's on the adversary's own loss.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -109,6 +110,13 @@ class HybridAttack(_FromStarts):
                 "decoder family of the hybrid attack", cfg.decoder_family, STARTS
             )
         self._decoder("auto")  # its decoder's knobs are checked now, before any training
+
+    @classmethod
+    def inherited(cls, decoder_params: Mapping[str, Any]) -> dict[str, Any]:
+        """The knobs it takes from the decoder attack its evaluation scored (``decoder_params``,
+        that attack's tuned choice): it starts from that very decoder, and tunes only its
+        search."""
+        return {f"decoder_{knob}": value for knob, value in decoder_params.items()}
 
     def _decoder(self, family: str) -> DecoderAttack:
         knobs = {
