@@ -126,6 +126,51 @@ def identity_table(lines: list[dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _default_worst(line: dict[str, Any]) -> tuple[str, float]:
+    """The largest SSIM of an attack at its default parameters (the decoder in every family)
+    among those that learned at this point."""
+    failed = line.get("failed", {})
+    found = {
+        attack: line.get("defaults", {}).get(attack, metrics)["ssim"]["mean"]
+        for attack, metrics in line["attacks"].items()
+        if attack not in failed and "ssim" in metrics
+    }
+    for family, metrics in (line.get("decoder_families") or {}).items():
+        if f"decoder ({family})" not in failed:
+            found[f"decoder ({family})"] = metrics["ssim"]["mean"]
+    attack = max(found, key=found.__getitem__)
+    return attack, found[attack]
+
+
+def tuned_table(lines: list[dict[str, Any]]) -> str:
+    """Per tuned point: utility, the worst case with every attack tuned beside the worst case at
+    default parameters, and each attack's SSIM tuned (default)."""
+    names = ("decoder", "likelihood", "inversion", "hybrid")
+    head = ["defense", "R", "seed", "utility", "worst case, tuned", "worst case, defaults"]
+    head += [f"{name} SSIM tuned (default)" for name in names]
+    head += ["decoder per family (defaults)", "failed"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for line in (line for line in lines if line.get("tuned")):
+        worst, (default_attack, default_value) = line["worst"], _default_worst(line)
+        cells = [
+            line["label"],
+            str(line["defense"]["params"].get("ratio", "-")),
+            str(line["seed"]),
+            f"{line['utility']['mean']:.3f}",
+            f"**{worst['value']:.3f}** ({worst['attack']})",
+            f"{default_value:.3f} ({default_attack})",
+        ]
+        for name in names:
+            tuned = line["attacks"].get(name, {}).get("ssim")
+            default = line.get("defaults", {}).get(name, {}).get("ssim", tuned)
+            cells.append("-" if tuned is None else f"{tuned['mean']:.3f} ({default['mean']:.3f})")
+        families = line.get("decoder_families") or {}
+        cells.append(", ".join(f"{f} {v['ssim']['mean']:.3f}" for f, v in families.items()))
+        cells.append(", ".join(line.get("failed", {})) or "-")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def by_configuration(lines: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """The finished points of each (configuration, R), in seed order."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -218,6 +263,8 @@ def main() -> None:
                 print(f"seed {seed} {label} R={ratio}: {line['seconds']:.0f} s", flush=True)
     lines = finished(summary)
     tables = f"{table(lines)}\nAcross seeds:\n\n{across_seeds(lines)}"
+    if any(line.get("tuned") for line in lines):
+        tables += f"\nTuned (defaults in brackets):\n\n{tuned_table(lines)}"
     tables += f"\nIdentity:\n\n{identity_table(lines)}"
     (out / "table.md").write_text(f"suite {args.suite}, scale {args.scale}\n\n{tables}")
     (out / "privacy_utility.png").write_bytes(privacy_utility_png(mean_curves(lines)))

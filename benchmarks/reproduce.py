@@ -133,10 +133,11 @@ def estimate(value: Any) -> dict[str, Any]:
 def family_leakage(
     prepared: Prepared, report: privattack.Report, families: list[str]
 ) -> dict[str, dict[str, Any]]:
-    """Decoder metrics per family: the report's own decoder, plus each other family
-    trained on the same attack_train activations and scored on the same attack_test images."""
+    """Decoder metrics per family at default parameters: the report's own decoder (when it was
+    not tuned), plus each other family trained on the same attack_train activations and scored
+    on the same attack_test images."""
     decoder = report.leakage["decoder"]
-    found = {decoder.params["built"]: with_failure(decoder)}
+    found = {} if decoder.tuning else {decoder.params["built"]: with_failure(decoder)}
     context = RunContext(prepared.seed)
     inputs = prepared.attack_inputs("decoder", context)
     for family in families:
@@ -189,7 +190,14 @@ def attack_point(
         },
         "failed": {name: leak.failed for name, leak in report.leakage.items() if leak.failed},
     }
-    if "decoder" in report.leakage and trials == 0 and families:
+    tuned = {name: leak for name, leak in report.leakage.items() if leak.tuning}
+    if tuned:  # the defaults' scores on the same test images, and what tuning chose
+        line["defaults"] = {
+            name: {metric: estimate(value) for metric, value in leak.default.items()}
+            for name, leak in tuned.items()
+        }
+        line["tuned"] = {name: leak.tuning.best_params for name, leak in tuned.items()}
+    if "decoder" in report.leakage and families:
         line["decoder_families"] = family_leakage(prepared, report, families)
         for family, leak in line["decoder_families"].items():
             if "failed" in leak:
