@@ -96,8 +96,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         "progress": not args.quiet,
     }
     if args.activations:
-        fixed = ("defense", "suite", "defense_param", "scale", "seed")
-        given = [f"--{k.replace('_', '-')}" for k in fixed if getattr(args, k) not in (None, [])]
+        fixed = ("defense", "suite", "defense_param", "scale", "seed", "refit")
+        given = [
+            f"--{k.replace('_', '-')}" for k in fixed if getattr(args, k) not in (None, [], False)
+        ]
         if given:
             raise PrivattackError(
                 f"--activations fixes the defense and suite; drop {', '.join(given)}."
@@ -111,6 +113,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             args.suite,
             **_where(args),
             cache=not args.no_cache,
+            refit=args.refit,
             **tuning,
         )
     print(report.summary())
@@ -368,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="train each attack with this many seeds; intervals then cover them too "
         "(default: the suite scale's, usually 1)",
+    )
+    ev.add_argument(
+        "--refit",
+        action="store_true",
+        help="with repeats, fit the defense anew for each repeat; intervals then cover its "
+        "training too",
     )
     _tuning_arguments(ev, storage_required=False)
     ev.set_defaults(run=_evaluate)

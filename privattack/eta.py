@@ -35,13 +35,20 @@ def attack_seconds(attack: str, budget: Budget) -> float:
 
 
 def plan(
-    budget: Budget, defense: str, fits: bool, attacks: Sequence[str], trials: int
+    budget: Budget,
+    defense: str,
+    fits: bool,
+    attacks: Sequence[str],
+    trials: int,
+    defense_fits: int = 1,
 ) -> dict[str, float]:
-    """Phase name -> about how many seconds it takes, in the order the phases run."""
+    """Phase name -> about how many seconds it takes, in the order the phases run
+    (``defense_fits``: how many times the defense is fitted, with refit)."""
     phases: dict[str, float] = {}
     if fits:
         rate = FIT_IMAGES_PER_SECOND.get(defense, OTHER_FIT_IMAGES_PER_SECOND)
-        phases["fit"] = budget.defense_epochs * budget.splits.defense_train / rate
+        epochs = budget.defense_epochs * defense_fits
+        phases["fit"] = epochs * budget.splits.defense_train / rate
     phases["release"] = 0.002 * (budget.splits.attack_train + budget.splits.attack_test)
     phases["utility"] = 1.0
     for attack in attacks:

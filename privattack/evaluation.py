@@ -8,6 +8,7 @@ verdicts -> a ``Report`` (written by ``render`` when ``out`` is given).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from privattack import validate
 from privattack.attacks.base import AttackInputs, Reconstructions, inherited
-from privattack.errors import UnknownNameError
+from privattack.errors import ArgumentError, UnknownNameError
 from privattack.eta import plan
 from privattack.manifest import manifest
 from privattack.metrics import identity_leads, primary
@@ -61,6 +62,7 @@ def evaluate(
     attacks: Sequence[str] | None = None,
     trials: int | None = None,
     repeats: int | None = None,
+    refit: bool = False,
     storage: str | optuna.storages.BaseStorage | None = None,
     study: str | None = None,
     sampler: optuna.samplers.BaseSampler | None = None,
@@ -87,6 +89,10 @@ def evaluate(
         repeats: train each attack's scored runs with this many seeds (default: the suite
             scale's ``repeats``, usually 1); each estimate is their average and its interval
             covers the seeds as well as the test images. Tuning runs once.
+        refit: with repeats, fit the defense anew for each repeat (its own seeds, the same
+            splits; a registered name is built again, an object deep-copied before its first
+            fit), and attack each fit once: the intervals, utility's too, then cover the
+            defense's training as well.
         storage, study: keep each attack's study in ``storage`` (a URL such as
             ``sqlite:///f.db`` or ``postgresql://...``, or an Optuna storage) under
             ``{study}.{attack}``, so a rerun resumes it and ``privattack tune`` workers share it.
@@ -103,7 +109,7 @@ def evaluate(
     """
     run_arguments(
         "evaluate", scale=scale, data_root=data_root, seed=seed, device=device, attacks=attacks,
-        trials=trials, repeats=repeats, prune=prune, cache=cache, progress=progress,
+        trials=trials, repeats=repeats, refit=refit, prune=prune, cache=cache, progress=progress,
     )  # fmt: skip
     tuning = TuningOptions(trials, storage, study, sampler, pruner, prune, repeats)
     validate.tuning(storage, study, sampler, pruner, "evaluate")
@@ -111,11 +117,13 @@ def evaluate(
     budget = spec.budget(scale)
     chosen = _chosen_attacks(spec, attacks)
     _check_out(out)
+    given = defense
     defense, info = resolve_defense(defense)
     context = RunContext(seed, device, progress)
     fits = capabilities(defense).fit and not getattr(defense, "fitted", False)
+    more_fits = _more_fits(given, defense, info["name"], fits, budget.repeats, tuning, refit)
     runs_trials = budget.trials if trials is None else trials
-    context.plan = plan(budget, info["name"], fits, chosen, runs_trials)
+    context.plan = plan(budget, info["name"], fits, chosen, runs_trials, 1 + len(more_fits))
     context.say(
         f"privattack: {info['name']} on {spec.name} ({scale} scale, seed {seed}): "
         + ("fit, " if fits else "")
@@ -135,7 +143,51 @@ def evaluate(
         before_fit=_study_check(spec, scale, seed, chosen, tuning),
         context=context,
     )
-    return assess(prepared, chosen, tuning, context, out)
+    refits = [
+        prepare(
+            again,
+            spec,
+            scale=scale,
+            data_root=data_root,
+            seed=seed,
+            device=device,
+            progress=progress,
+            cache=cache,
+            context=context,
+            defense_repeat=k,
+        )
+        for k, again in enumerate(more_fits, start=1)
+    ]
+    return assess(prepared, chosen, tuning, context, out, refits)
+
+
+def _more_fits(
+    given: Defense | str,
+    defense: Defense,
+    name: str,
+    fits: bool,
+    scale_repeats: int,
+    tuning: TuningOptions,
+    refit: bool,
+) -> list[Defense]:
+    """With ``refit``, an unfitted copy of the defense for every repeat after the first."""
+    repeats = scale_repeats if tuning.repeats is None else tuning.repeats
+    if not refit or repeats == 1:
+        return []
+    if not fits:
+        raise ArgumentError(
+            f"refit=True fits the defense once per repeat, but {name!r} is not fitted by this "
+            "run (it has no fit(), or says it is already fitted); leave refit off."
+        )
+    if isinstance(given, str):
+        return [resolve_defense(given)[0] for _ in range(repeats - 1)]
+    try:
+        return [copy.deepcopy(defense) for _ in range(repeats - 1)]
+    except Exception as error:
+        raise ArgumentError(
+            f"refit=True fits a deep copy of the defense per repeat, but {name!r} cannot be "
+            f"copied ({type(error).__name__}: {error}); leave refit off."
+        ) from error
 
 
 def evaluate_activations(
@@ -217,11 +269,14 @@ def assess(
     tuning: TuningOptions,
     context: RunContext,
     out: str | Path | None = None,
+    refits: Sequence[Prepared] = (),
 ) -> Report:
-    """The second half of ``evaluate``: utility, every chosen attack, the report."""
+    """The second half of ``evaluate``: utility, every chosen attack, the report. ``refits``
+    are further fits of the defense on the same splits: repeat k attacks the k-th fit."""
     context.seconds.update(prepared.seconds)
+    fits = [prepared, *refits]
     with context.phase("utility"):
-        utility, utility_source, utility_detail = measure_utility(prepared, context)
+        utility, utility_source, utility_detail = measure_utility(fits, context)
     nulls = null_baselines(prepared, context)
     leakage: dict[str, Leakage] = {}
     skipped: dict[str, str] = {}
@@ -234,7 +289,7 @@ def assess(
             skipped[name] = f"the defense has no {' or '.join(missing)} capability"
             continue
         fixed = inherited(factory, scored_with)
-        leakage[name], result, scored_with[name] = _attack(prepared, name, tuning, context, fixed)
+        leakage[name], result, scored_with[name] = _attack(fits, name, tuning, context, fixed)
         if isinstance(result, Reconstructions):
             reconstructions[name] = result.images
     kind = prepared.target.kind
@@ -265,6 +320,7 @@ def assess(
         samples=samples,
         sample_notes=notes,
         repeats=_repeats(prepared, tuning),
+        defense_fits=len(fits),
     )
     if out is not None:
         from privattack.render import write_report
@@ -277,33 +333,36 @@ def _repeats(prepared: Prepared, tuning: TuningOptions) -> int:
     return prepared.budget.repeats if tuning.repeats is None else tuning.repeats
 
 
-def _runs(name: str, params: dict[str, Any], inputs: AttackInputs, repeats: int) -> list[Any]:
-    """Attack ``name`` run ``repeats`` times, the first with its own seed, each other with a
-    seed derived from it (so the hybrid attack's k-th run starts from the decoder's k-th)."""
+def _runs(name: str, params: dict[str, Any], inputs: Sequence[AttackInputs]) -> list[Any]:
+    """Attack ``name`` run on each of ``inputs`` (one per repeat: the same, or each fit's), the
+    first with its own seed, each other with a seed derived from it (so the hybrid attack's
+    k-th run starts from the decoder's k-th)."""
     attack = attack_registry.get(name, **params)
     return [
-        attack.run(dataclasses.replace(inputs, seed=derive_seed(inputs.seed, f"repeat {k}")))
+        attack.run(dataclasses.replace(given, seed=derive_seed(given.seed, f"repeat {k}")))
         if k
-        else attack.run(inputs)
-        for k in range(repeats)
+        else attack.run(given)
+        for k, given in enumerate(inputs)
     ]
 
 
 def _attack(
-    prepared: Prepared,
+    fits: Sequence[Prepared],
     name: str,
     tuning: TuningOptions,
     context: RunContext,
     fixed: dict[str, Any],
 ) -> tuple[Leakage, Any, dict[str, Any]]:
     """Run attack ``name`` with its defaults and, when tuning, with the best parameters too;
-    each as many times as ``repeats`` asks, scored together; ``fixed`` knobs (what it inherits
-    from an attack it builds on) stay as given. Returns the first run's result and the tuned
-    knobs it scored with (none: its defaults)."""
-    inputs = prepared.attack_inputs(name, context)
+    each as many times as ``repeats`` asks (repeat k on the k-th of ``fits`` when the defense
+    was fitted more than once), scored together; ``fixed`` knobs (what it inherits from an
+    attack it builds on) stay as given. Tuning runs on the first fit. Returns the first run's
+    result and the tuned knobs it scored with (none: its defaults)."""
+    prepared = fits[0]
     repeats = _repeats(prepared, tuning)
+    inputs = [fits[k % len(fits)].attack_inputs(name, context) for k in range(repeats)]
     with context.phase(f"attack:{name}"):
-        results = _runs(name, fixed, inputs, repeats)
+        results = _runs(name, fixed, inputs)
         scored = score(name, results, prepared, context)
     trials = prepared.budget.trials if tuning.trials is None else tuning.trials
     if trials == 0 and tuning.storage is None:
@@ -325,7 +384,7 @@ def _attack(
         )
         default = scored
         if any(results[0].params.get(k) != v for k, v in tuned.best_params.items()):
-            results = _runs(name, {**fixed, **tuned.best_params}, inputs, repeats)
+            results = _runs(name, {**fixed, **tuned.best_params}, inputs)
             scored = score(name, results, prepared, context)
     tuned_scored = dataclasses.replace(scored, tuning=tuned, default=default.metrics)
     return tuned_scored, results[0], dict(tuned.best_params)

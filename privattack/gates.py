@@ -20,7 +20,8 @@ from privattack.thresholds import NAMES as THRESHOLD_NAMES
 from privattack.thresholds import Threshold, Verdict, read_thresholds
 
 GATE_KEYS = (
-    "name", "defense", "params", "suite", "scale", "seed", "trials", "repeats", *THRESHOLD_NAMES,
+    "name", "defense", "params", "suite", "scale", "seed", "trials", "repeats", "refit",
+    *THRESHOLD_NAMES,
 )  # fmt: skip
 
 
@@ -39,6 +40,7 @@ class Gate:
     seed: int = 0
     trials: int | None = None  # tuning trials per attack; None: the suite scale's
     repeats: int | None = None  # seeds per attack, covered by the intervals; None: the scale's
+    refit: bool = False  # with repeats, a fit of the defense per repeat, covered too
     params: Mapping[str, Any] = field(default_factory=dict)
     thresholds: tuple[Threshold, ...] = ()
 
@@ -46,7 +48,10 @@ class Gate:
     def evaluation(self) -> tuple[Any, ...]:
         """What the gate evaluates: gates with the same one share a single evaluation."""
         params = json.dumps(dict(self.params), sort_keys=True, default=str)
-        return (self.defense, params, self.suite, self.scale, self.seed, self.trials, self.repeats)
+        return (
+            self.defense, params, self.suite, self.scale, self.seed, self.trials, self.repeats,
+            self.refit,
+        )  # fmt: skip
 
     def build_defense(self) -> Any:
         """The defense: a registered name, or ``module:factory`` of the user's code."""
@@ -121,6 +126,7 @@ def _gate(table: Table) -> Gate:
         seed=table.get("seed", int, 0),
         trials=table.positive("trials", None, minimum=0),
         repeats=table.positive("repeats", None),
+        refit=table.get("refit", bool, False),
         params=table.get("params", dict, {}),
         thresholds=thresholds,
     )
@@ -188,6 +194,7 @@ def run_gates(
                     seed=gate.seed,
                     trials=gate.trials,
                     repeats=gate.repeats,
+                    refit=gate.refit,
                     data_root=data_root,
                     progress=progress,
                 )

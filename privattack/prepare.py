@@ -167,6 +167,7 @@ def _fit(
     task: Task,
     train: Split,
     context: RunContext,
+    phase: str,
 ) -> None:
     if budget.splits.defense_train == 0:
         raise DataError(
@@ -181,7 +182,7 @@ def _fit(
         TrainingBudget(
             budget.defense_epochs,
             budget.batch_size,
-            context.seed_for("fit"),
+            context.seed_for(phase),
             context.device,
             context.progress,
         ),
@@ -218,13 +219,17 @@ def prepare(
     cache: bool = True,
     before_fit: Callable[[dict[str, Any], dict[str, str]], None] | None = None,
     context: RunContext | None = None,
+    defense_repeat: int = 0,
 ) -> Prepared:
     """Draw the splits, fit the defense on defense_train and release both attack splits.
 
     Arguments as for ``privattack.evaluate``; ``before_fit(defense_info, fingerprints)`` runs
     once the splits are drawn and before anything trains (the last cheap moment to refuse);
-    ``context`` is the run's (with its progress plan) when an evaluation passes one.
+    ``context`` is the run's (with its progress plan) when an evaluation passes one;
+    ``defense_repeat`` k > 0 fits and releases with the k-th repeat's own seeds (the same
+    splits): one more fit of the defense for an interval that covers its training.
     """
+    again = f" repeat {defense_repeat}" if defense_repeat else ""
     context = context or RunContext(seed, device, progress)
     spec = load_suite(suite)
     budget = spec.budget(scale)
@@ -265,6 +270,7 @@ def prepare(
             device=device,
             data=[dataset.name, dataset.layout, dataset.origin],
             splits=drawn.fingerprints(),
+            **({"defense_repeat": defense_repeat} if defense_repeat else {}),
         )
         key = fit_cache.entry_key(material)
         with context.phase("cache"):
@@ -279,7 +285,16 @@ def prepare(
     if released is None:
         if fits_now:
             with context.phase("fit"):
-                _fit(defense_obj, label, spec, budget, task, drawn.defense_train, context)
+                _fit(
+                    defense_obj,
+                    label,
+                    spec,
+                    budget,
+                    task,
+                    drawn.defense_train,
+                    context,
+                    "fit" + again,
+                )
         caps = capabilities(defense_obj)
         with context.phase("release"):
             released = release(
@@ -288,7 +303,7 @@ def prepare(
                 drawn.attack_train.images,
                 drawn.attack_test.images,
                 label,
-                context.seed_for("release"),
+                context.seed_for("release" + again),
                 task.num_classes,
                 device,
             )

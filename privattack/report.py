@@ -150,12 +150,18 @@ class Report:
     samples: dict[str, Tensor] = field(default_factory=dict, repr=False, compare=False)
     sample_notes: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
     repeats: int = 1  # the seeds each attack trained with: its intervals cover them
+    defense_fits: int = 1  # fits of the defense (one per repeat, with refit): covered too
 
     @property
     def interval(self) -> str:
         """What the reported intervals cover, in words."""
         covers = "attack_test's images"
-        if self.repeats > 1:
+        if self.defense_fits > 1:
+            covers += (
+                f" and {self.defense_fits} fits of the defense, each attacked with its own "
+                "training seed (utility: the images and the fits)"
+            )
+        elif self.repeats > 1:
             covers += f" and each attack's {self.repeats} training seeds (utility: the images)"
         return f"95% bootstrap intervals over {covers}"
 
@@ -213,6 +219,7 @@ class Report:
                 "skipped": self.skipped,
                 "skipped_metrics": self.skipped_metrics,
                 "repeats": self.repeats,
+                "defense_fits": self.defense_fits,
                 "interval": self.interval,
                 "manifest": self.manifest,
             }
@@ -252,6 +259,7 @@ class Report:
             worst_identity=None if identity is None else WorstCase(**identity),
             skipped_metrics=dict(data.get("skipped_metrics", {})),
             repeats=int(data.get("repeats", 1)),
+            defense_fits=int(data.get("defense_fits", 1)),
         )
 
     @classmethod

@@ -142,6 +142,7 @@ def run_arguments(caller: str, **given: Any) -> None:
         "scale": lambda v: scale(v, caller),
         "prune": lambda v: flag(v, "prune", caller),
         "cache": lambda v: flag(v, "cache", caller),
+        "refit": lambda v: flag(v, "refit", caller),
         "progress": lambda v: flag(v, "progress", caller),
         "images": lambda v: flag(v, "images", caller),
     }

@@ -37,6 +37,13 @@ def _fails_early(call: Any, error: type[Exception], pattern: str) -> None:
     assert time.perf_counter() - start < EARLY
 
 
+class NoFit:
+    """A valid defense privattack cannot fit: it releases the image pooled by 4."""
+
+    def release(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.avg_pool2d(x, 4)
+
+
 def _evaluate(**given: Any) -> Any:
     return lambda: privattack.evaluate(
         given.pop("defense", "split"), given.pop("suite", SUITE), **{"scale": "smoke", **given}
@@ -48,6 +55,12 @@ EVALUATE = [
     ({"trials": 1.5}, ArgumentError, r"'trials' .* Got 1\.5"),
     ({"trials": True}, ArgumentError, r"'trials' .* Got True"),
     ({"repeats": 0}, ArgumentError, r"'repeats' .* an int >= 1 or None\. Got 0"),
+    ({"refit": "yes"}, ArgumentError, r"'refit' .* Got 'yes'"),
+    (
+        {"defense": NoFit(), "refit": True, "repeats": 2},
+        ArgumentError,
+        r"'NoFit' is not fitted by this run",
+    ),
     ({"seed": "abc"}, ArgumentError, r"'seed' .* Got 'abc'"),
     ({"seed": -3}, ArgumentError, r"'seed' .* Got -3"),
     ({"seed": 1.0}, ArgumentError, r"'seed' .* Got 1\.0"),

@@ -56,6 +56,7 @@ USAGE = [
     (["evaluate", "--defense", "split", "--suite", "celeba_input"], "data set 'celeba' not found"),
     (["evaluate", "--suite", str(SUITE)], "evaluate needs --defense and --suite"),
     (["evaluate", "--activations", "{tmp}/notes", "--seed", "3"], "drop --seed"),
+    (["evaluate", "--activations", "{tmp}/notes", "--refit"], "drop --refit"),
     (["evaluate", "--activations", "{tmp}/notes"], r"no manifest\.json"),
     ([*EVALUATE, "--out", "{tmp}/a-file"], "a-file' exists and is not a folder"),
     ([*EVALUATE, "--out", "{tmp}/notes"], r"not a report's \(notes\.txt\)"),

@@ -97,6 +97,7 @@ GATES = [
     (GOOD.replace('scale = "smoke"', 'seed = "0"'), r"\[gate.1.seed\] must be int, got str '0'"),
     (GOOD.replace('scale = "smoke"', "trials = -1"), r"\[gate.1.trials\] must be >= 0, got -1"),
     (GOOD.replace('scale = "smoke"', "repeats = 0"), r"\[gate.1.repeats\] must be >= 1, got 0"),
+    (GOOD.replace('scale = "smoke"', "refit = 1"), r"\[gate.1.refit\] must be bool, got int 1"),
     (GOOD.replace('scale = "smoke"', 'params = "x"'), r"\[gate.1.params\] must be dict, got str 'x'"),
     (GOOD + GOOD, "two gates are named 'split-smoke'"),
     (GOOD.replace('"split-smoke"', '"../outside"'), r"\[gate.1.name\] must be a plain name .* got '../outside'"),
