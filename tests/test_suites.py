@@ -45,7 +45,8 @@ def test_celeba_input_matches_the_issue() -> None:
 
 def test_trained_attacks_run_to_convergence_beyond_the_smoke_scale() -> None:
     """At quick and paper scale a supervised attack stops on its held-out score (its epochs a
-    cap); smoke scale and the demo's budget train fixed epochs."""
+    cap); smoke scale and the demo's budget train fixed epochs. Paper scale trains each attack
+    with three seeds, so its intervals cover the attacks' training."""
     for name in suites.names():
         suite = suites.load(name)
         assert not suite.budget("smoke").attack_patience
@@ -54,6 +55,7 @@ def test_trained_attacks_run_to_convergence_beyond_the_smoke_scale() -> None:
             continue
         assert {suite.budget(s).attack_patience for s in ("quick", "paper")} == {10}, name
         assert suite.budget("quick").attack_epochs == 100
+        assert (suite.budget("quick").repeats, suite.budget("paper").repeats) == (1, 3)
 
 
 def _write(tmp_path: Path, text, name: str = "mine.toml") -> Path:
