@@ -158,7 +158,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _tune(args: argparse.Namespace) -> int:
     from privattack import validate
-    from privattack.attacks.base import inherited
+    from privattack.attacks.base import build_order, inherited
     from privattack.prepare import prepare
     from privattack.registry import attacks as attack_registry
     from privattack.registry import defenses
@@ -178,6 +178,7 @@ def _tune(args: argparse.Namespace) -> int:
     attacks = args.attack or list(suite.attacks)
     storage = _storage(args)
     run_arguments("privattack tune", **where, device=args.device, attacks=attacks)
+    attacks = build_order(attacks)
     validate.integer(args.trials, "--trials", "privattack tune", optional=True)
     seed = where.get("seed", 0)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from privattack import validate
-from privattack.attacks.base import AttackInputs, Reconstructions, inherited
+from privattack.attacks.base import AttackInputs, Reconstructions, build_order, inherited
 from privattack.errors import ArgumentError, UnknownNameError
 from privattack.eta import plan
 from privattack.manifest import manifest
@@ -231,11 +231,12 @@ def evaluate_activations(
 
 
 def _chosen_attacks(suite: Suite, attacks: Sequence[str] | None) -> list[str]:
+    """The attacks to run, each after any it builds on (the hybrid after the decoder)."""
     chosen = list(suite.attacks) if attacks is None else list(attacks)
     for name in chosen:
         if name not in suite.attacks:
             raise UnknownNameError(f"attack of suite {suite.name!r}", name, suite.attacks)
-    return chosen
+    return build_order(chosen)
 
 
 def _study_check(

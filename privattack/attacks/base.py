@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -110,6 +110,18 @@ def inherited(factory: Any, chosen: Mapping[str, Mapping[str, Any]]) -> dict[str
     if base is None or take is None or base not in chosen:
         return {}
     return dict(take(chosen[base]))
+
+
+def build_order(names: Sequence[str]) -> list[str]:
+    """``names`` with every attack that builds on another of them (its ``seeded_as``) after
+    the others, so that it can inherit that attack's tuned choice."""
+    from privattack.registry import attacks as registry
+
+    def builds_on_one_of_them(name: str) -> bool:
+        base = getattr(registry.factory(name), "seeded_as", name)
+        return base != name and base in names
+
+    return sorted(names, key=builds_on_one_of_them)
 
 
 def hyperparameters(factory: Any) -> tuple[str, ...]:
