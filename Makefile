@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 # A pretrained CIFAR-10 ResNet-20 split at two depths, then the undefended split against DISCO
-# on faces, all on the data bundled in the package; the reports go to runs/demo/.
+# on faces, all on the data bundled in the package; the reports go to runs/demo/. tools/pinned
+# fixes the CPU code paths, so its figures are the README's on any x86-64 machine with AVX2.
 demo: $(STAMP)
-	$(BIN)/python -m privattack.demo --out runs/demo
+	tools/pinned $(BIN)/python -m privattack.demo --out runs/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -27,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/pytest
+	tools/pinned $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) build *.egg-info runs

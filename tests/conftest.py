@@ -4,6 +4,7 @@ a saved report several test modules read, evaluated once per session."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,16 +13,13 @@ from pathlib import Path
 import pytest
 
 # The recorded reports of tests/test_reference.py hold every bit of every number, and a float
-# result depends on the code path the CPU takes (AVX-512 or AVX2 kernels, MKL's branch for the
-# vendor, the threads a reduction is split over): a 2-core AVX2 machine trains other decoders
-# than an AVX-512 one. These pins give every x86-64 machine with AVX2 the same path; they must
-# be set before torch loads (CLI subprocesses inherit them). Set one yourself to override it.
-CPU_CODE_PATHS = {
-    "ATEN_CPU_CAPABILITY": "avx2",  # ATen's vectorised kernels
-    "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN's convolutions
-    "MKL_CBWR": "COMPATIBLE",  # MKL's matrix products: one branch on Intel and AMD alike
-    "OMP_NUM_THREADS": "2",  # how reductions are split
-}
+# result depends on the code path the CPU takes: tools/pinned names the paths every recorded
+# number was measured on; they must be set before torch loads (CLI subprocesses inherit them).
+# A variable set already is kept.
+PINNED = Path(__file__).resolve().parents[1] / "tools" / "pinned"
+CPU_CODE_PATHS = dict(re.findall(r'^export (\w+)="\$\{\w+:-(\w+)\}"', PINNED.read_text(), re.M))
+if len(CPU_CODE_PATHS) != 4:
+    raise RuntimeError(f"{PINNED} no longer names the four CPU code paths the tests expect")
 if "torch" in sys.modules:
     raise RuntimeError(
         "torch was imported before tests/conftest.py could pin the CPU code paths; "
