@@ -28,7 +28,7 @@ from privattack.report import Leakage, Report, worst_case
 from privattack.run import RunContext, derive_seed, rough
 from privattack.samples import grid_samples
 from privattack.scoring import score
-from privattack.suites import Suite
+from privattack.suites import Budget, Suite
 from privattack.suites import load as load_suite
 from privattack.utility import measure_utility
 from privattack.validate import run_arguments
@@ -121,7 +121,7 @@ def evaluate(
     defense, info = resolve_defense(defense)
     context = RunContext(seed, device, progress)
     fits = capabilities(defense).fit and not getattr(defense, "fitted", False)
-    more_fits = _more_fits(given, defense, info["name"], fits, budget.repeats, tuning, refit)
+    more_fits = _more_fits(given, defense, info["name"], fits, _repeats(budget, tuning), refit)
     runs_trials = budget.trials if trials is None else trials
     context.plan = plan(budget, info["name"], fits, chosen, runs_trials, 1 + len(more_fits))
     context.say(
@@ -166,12 +166,10 @@ def _more_fits(
     defense: Defense,
     name: str,
     fits: bool,
-    scale_repeats: int,
-    tuning: TuningOptions,
+    repeats: int,
     refit: bool,
 ) -> list[Defense]:
     """With ``refit``, an unfitted copy of the defense for every repeat after the first."""
-    repeats = scale_repeats if tuning.repeats is None else tuning.repeats
     if not refit or repeats == 1:
         return []
     if not fits:
@@ -320,7 +318,7 @@ def assess(
         skipped_metrics=skipped_metrics,
         samples=samples,
         sample_notes=notes,
-        repeats=_repeats(prepared, tuning),
+        repeats=_repeats(prepared.budget, tuning),
         defense_fits=len(fits),
     )
     if out is not None:
@@ -330,8 +328,9 @@ def assess(
     return report
 
 
-def _repeats(prepared: Prepared, tuning: TuningOptions) -> int:
-    return prepared.budget.repeats if tuning.repeats is None else tuning.repeats
+def _repeats(budget: Budget, tuning: TuningOptions) -> int:
+    """The seeds each attack's scored runs train with: the run's, else the scale's."""
+    return budget.repeats if tuning.repeats is None else tuning.repeats
 
 
 def _runs(name: str, params: dict[str, Any], inputs: Sequence[AttackInputs]) -> list[Any]:
@@ -360,7 +359,7 @@ def _attack(
     attack it builds on) stay as given. Tuning runs on the first fit. Returns the first run's
     result and the tuned knobs it scored with (none: its defaults)."""
     prepared = fits[0]
-    repeats = _repeats(prepared, tuning)
+    repeats = _repeats(prepared.budget, tuning)
     inputs = [fits[k % len(fits)].attack_inputs(name, context) for k in range(repeats)]
     with context.phase(f"attack:{name}"):
         results = _runs(name, fixed, inputs)
