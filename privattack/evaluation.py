@@ -131,31 +131,15 @@ def evaluate(
         + f"({', '.join(chosen)}), {runs_trials} tuning trial{'s' * (runs_trials != 1)} each; "
         + f"{rough(sum(context.plan.values()))} on a 2-core CPU"
     )
+    shared = {
+        "scale": scale, "data_root": data_root, "seed": seed, "device": device,
+        "progress": progress, "cache": cache, "context": context,
+    }  # fmt: skip
     prepared = prepare(
-        defense,
-        spec,
-        scale=scale,
-        data_root=data_root,
-        seed=seed,
-        device=device,
-        progress=progress,
-        cache=cache,
-        before_fit=_study_check(spec, scale, seed, chosen, tuning),
-        context=context,
+        defense, spec, **shared, before_fit=_study_check(spec, scale, seed, chosen, tuning)
     )
     refits = [
-        prepare(
-            again,
-            spec,
-            scale=scale,
-            data_root=data_root,
-            seed=seed,
-            device=device,
-            progress=progress,
-            cache=cache,
-            context=context,
-            defense_repeat=k,
-        )
+        prepare(again, spec, **shared, defense_repeat=k)
         for k, again in enumerate(more_fits, start=1)
     ]
     return assess(prepared, chosen, tuning, context, out, refits)
