@@ -60,10 +60,16 @@ def table(lines: list[dict[str, Any]]) -> str:
 
 
 def _learned(line: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each reconstruction attack that did not fail at this point, decoder families apart."""
+    """Each reconstruction attack that did not fail at this point, decoder families apart (at a
+    tuned point, the tuned decoder beside them)."""
     failed = line.get("failed", {})
     found = {f"decoder ({f})": v for f, v in (line.get("decoder_families") or {}).items()}
-    found.update({a: v for a, v in line["attacks"].items() if a != "decoder" or not found})
+    tuned = "decoder" in line.get("tuned", {})
+    for attack, metrics in line["attacks"].items():
+        if attack != "decoder" or not found:
+            found[attack] = metrics
+        elif tuned:
+            found["decoder (tuned)"] = metrics
     return {attack: v for attack, v in found.items() if attack not in failed}
 
 
@@ -78,12 +84,13 @@ def _most(found: dict[str, dict[str, Any]], name: str) -> str:
 
 def identity_table(lines: list[dict[str, Any]]) -> str:
     """Per point measured with identity: utility, the worst case SSIM, re-identification by
-    the face model (the decoder's best family, the likelihood attack), image identifiability
-    (the attack that identifies most) and the attacks that failed; chance below."""
+    the face model (the decoder's best family, the likelihood attack, the attack that
+    re-identifies most), image identifiability (the attack that identifies most) and the
+    attacks that failed; chance below."""
     head = [
         "defense", "R", "seed", "utility", "worst case SSIM",
         "decoder re-id top-1 (best family)", "decoder re-id top-5 (best family)",
-        "likelihood re-id top-1", "likelihood re-id top-5",
+        "likelihood re-id top-1", "likelihood re-id top-5", "re-id top-1 (most, any attack)",
         "image identifiability top-1 (most)", "failed (no better than the mean image)",
     ]  # fmt: skip
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -110,6 +117,7 @@ def identity_table(lines: list[dict[str, Any]]) -> str:
                     _most(decoders, "reid_top5"),
                     interval(likelihood.get("reid_top1")) + note,
                     interval(likelihood.get("reid_top5")) + note,
+                    _most(learned, "reid_top1"),
                     _most(learned, "iip_top1"),
                     ", ".join(failed) or "-",
                 ]

@@ -220,12 +220,15 @@ def interval(value: dict[str, Any] | None) -> str:
 
 
 def worst_decoder(line: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    """(family, metrics) of the decoder family that reconstructed best at this point."""
-    families = line.get("decoder_families") or {}
-    if not families:
+    """(family, metrics) of the decoder that reconstructed best at this point: each family at
+    default parameters and, at a tuned point, the tuned decoder (family "tuned")."""
+    found = dict(line.get("decoder_families") or {})
+    if not found:
         return None, line["attacks"].get("decoder")
-    family = max(families, key=lambda f: families[f]["ssim"]["mean"])
-    return family, families[family]
+    if "decoder" in line.get("tuned", {}):
+        found["tuned"] = line["attacks"]["decoder"]
+    family = max(found, key=lambda f: found[f]["ssim"]["mean"])
+    return family, found[family]
 
 
 def input_cells(line: dict[str, Any]) -> list[str]:
