@@ -86,12 +86,13 @@ def test_repeats_average_seeded_runs_and_say_what_the_interval_covers(
 @pytest.mark.slow
 def test_refit_attacks_a_fit_of_the_defense_per_repeat() -> None:
     """With refit, repeat k attacks the defense's k-th fit (its own seeds, the same splits):
-    utility averages the fits and every output says the intervals cover them."""
+    utility averages the fits and every output says the intervals cover them (the white-box
+    inversion: the cheapest attack to run twice)."""
     report = privattack.evaluate(
-        "split", "fairface_input", scale="smoke", seed=3, attacks=["decoder"], repeats=2,
+        "split", "fairface_input", scale="smoke", seed=3, attacks=["inversion"], repeats=2,
         refit=True, cache=False, progress=False,
     )  # fmt: skip
-    assert report.defense_fits == 2 and report.leakage["decoder"].extra["repeats"] == 2
+    assert report.defense_fits == 2 and report.leakage["inversion"].extra["repeats"] == 2
     assert "2 fits of the defense" in report.interval and report.interval in report.summary()
     assert (report.utility.mean * 2 * 64) % 1 == 0  # the mean of two accuracies over 64 faces
     assert privattack.Report.from_dict(report.to_dict()).defense_fits == 2

@@ -67,13 +67,12 @@ def test_the_decoder_trained_to_convergence_on_real_faces_reports_its_epochs(
     ``patience=0`` trains every epoch."""
     prepared, context = faces
     inputs = prepared.attack_inputs("decoder", context)
-    inputs = dataclasses.replace(inputs, budget=AttackBudget(epochs=40, patience=2))
+    inputs = dataclasses.replace(inputs, budget=AttackBudget(epochs=40, patience=1))
     fixed = get("decoder", epochs=3, patience=0).run(inputs)
     assert fixed.params["epochs_run"] == 3 and "best_epoch" not in fixed.params
     patient = get("decoder", lr=0.01).run(inputs)
     ran, best = patient.params["epochs_run"], patient.params["best_epoch"]
-    assert 1 <= best <= ran <= 40
-    assert ran == 40 or ran - best == 2
+    assert 1 <= best < ran < 40 and ran - best == 1  # stopped one stale epoch after its best
     assert patient.images.shape == fixed.images.shape
 
 
