@@ -2,14 +2,14 @@
 
 For each seed: the undefended split; DISCO with the decoupler off and on, trained once each and
 steered to every R; random pruning trained at every R. Every point faces the same attacks with
-the same budgets and seed (the suite's); with default parameters (``--trials 0``), the decoder
-attack is also run in every family of ``--families`` on the same activations, and the table's
-decoder column is the worst case over them (issue 7: a defense must not look private only
-because the decoder has the wrong shape). Writes one report per point, ``points.jsonl`` (one
-line per finished point; a rerun skips the points already there, so a stopped run resumes),
-Markdown tables (every point with 95% intervals; each configuration across seeds; identity:
-re-identification by the face model and image identifiability per attack) and a
-privacy-utility plot (each point the mean over seeds), into --out.
+the same budgets, trials and seed (the suite's); the decoder attack is also run at default
+parameters in every family of ``--families`` on the same activations, and the table's decoder
+column is the worst case over them and, with ``--trials``, the tuned decoder (issue 7: a defense
+must not look private only because the decoder has the wrong shape). Writes one report per
+point, ``points.jsonl`` (one line per finished point; a rerun skips the points already there, so
+a stopped run resumes), Markdown tables (every point with 95% intervals; each configuration
+across seeds; identity: re-identification by the face model and image identifiability per
+attack) and a privacy-utility plot (each point the mean over seeds), into --out.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/disco_results.py \
            --suite celeba_input --scale quick --seeds 0 1 --ratios 0.6 0.8 0.9
