@@ -30,6 +30,7 @@ from reproduce import (
     INPUT_HEAD,
     Defenses,
     attack_point,
+    decoders,
     finished,
     input_cells,
     interval,
@@ -63,13 +64,8 @@ def _learned(line: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each reconstruction attack that did not fail at this point, decoder families apart (at a
     tuned point, the tuned decoder beside them)."""
     failed = line.get("failed", {})
-    found = {f"decoder ({f})": v for f, v in (line.get("decoder_families") or {}).items()}
-    tuned = "decoder" in line.get("tuned", {})
-    for attack, metrics in line["attacks"].items():
-        if attack != "decoder" or not found:
-            found[attack] = metrics
-        elif tuned:
-            found["decoder (tuned)"] = metrics
+    found = {f"decoder ({family})": v for family, v in decoders(line).items()}
+    found.update({a: v for a, v in line["attacks"].items() if a != "decoder" or not found})
     return {attack: v for attack, v in found.items() if attack not in failed}
 
 

@@ -219,14 +219,21 @@ def interval(value: dict[str, Any] | None) -> str:
     return f"{value['mean']:.3f} [{value['ci'][0]:.3f}, {value['ci'][1]:.3f}]"
 
 
-def worst_decoder(line: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    """(family, metrics) of the decoder that reconstructed best at this point: each family at
-    default parameters and, at a tuned point, the tuned decoder (family "tuned")."""
+def decoders(line: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Family -> metrics of each decoder trained at this point: every family at default
+    parameters and, at a tuned point, the tuned decoder (family "tuned"); empty when the
+    families were not run."""
     found = dict(line.get("decoder_families") or {})
+    if found and "decoder" in line.get("tuned", {}):
+        found["tuned"] = line["attacks"]["decoder"]
+    return found
+
+
+def worst_decoder(line: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """(family, metrics) of the decoder that reconstructed best at this point (``decoders``)."""
+    found = decoders(line)
     if not found:
         return None, line["attacks"].get("decoder")
-    if "decoder" in line.get("tuned", {}):
-        found["tuned"] = line["attacks"]["decoder"]
     family = max(found, key=lambda f: found[f]["ssim"]["mean"])
     return family, found[family]
 
