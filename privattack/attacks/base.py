@@ -7,10 +7,12 @@ import dataclasses
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
 from torch import Tensor, nn
 
+from privattack.attacks.standardize import Standardizer
 from privattack.protocol import TileLayout
 from privattack.searchspace import SearchParam
 from privattack.targets import Target, TargetKind
@@ -55,6 +57,12 @@ class AttackInputs:
     device: str = "cpu"
     progress: bool = False
     monitor: Monitor | None = None
+
+    @cached_property
+    def standardize(self) -> Standardizer:
+        """attack_train's per-channel float64 standardisation of z, fitted once: every attack
+        trains and matches in it, so no rescaling or offset of z hides leakage."""
+        return Standardizer.fit(self.z_train)
 
 
 @dataclass(frozen=True)

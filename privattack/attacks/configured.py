@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 from torch import Tensor, nn
 
 from privattack.attacks.base import AttackInputs
-from privattack.attacks.standardize import Standardizer
 from privattack.errors import ArgumentError, UnknownNameError
 from privattack.heldout import held_out, validation_score
 from privattack.training import EarlyStopping, predict_batched, seed_everything, train_supervised
@@ -77,7 +76,7 @@ class SupervisedAttack(Configured):
         and the epochs it ran (and, with patience, its best epoch on the held-out part). Both
         are standardised first, with attack_train's float64 statistics."""
         cfg = self.config
-        standardize = Standardizer.fit(inputs.z_train)  # any rescaling of z hides nothing
+        standardize = inputs.standardize  # any rescaling of z hides nothing
         z_train, z_test = standardize(inputs.z_train), standardize(inputs.z_test)
         secret_train, stopping = inputs.secret_train, None
         patience = inputs.budget.patience if cfg.patience is None else cfg.patience

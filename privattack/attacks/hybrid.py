@@ -29,7 +29,6 @@ from privattack.attacks.likelihood import (
     generator_input,
     released_channels,
 )
-from privattack.attacks.standardize import Standardizer
 from privattack.errors import UnknownNameError
 from privattack.registry import attacks
 from privattack.searchspace import SearchParam
@@ -142,7 +141,7 @@ class HybridAttack(_FromStarts):
         client, z = inputs.client, inputs.z_test[: len(images)]
         assert client is not None  # run() checked the capability
         device = next(client.parameters(), torch.empty(0)).device
-        standardize = Standardizer.fit(inputs.z_train)
+        standardize = inputs.standardize
         client.eval()
         parts = []
         with torch.no_grad():

@@ -260,7 +260,7 @@ class _WhiteBox(Configured):
         z_test = inputs.z_test[: inputs.budget.invert_images]
         starts = self._starts(inputs, len(z_test))
         seed_everything(inputs.seed)  # after the starts, which may be trained or memoised
-        standardize = Standardizer.fit(inputs.z_train)
+        standardize = inputs.standardize
         weight = self._anchor_weight()
         parts = []
         for start in range(0, len(z_test), self.config.batch_size):

@@ -30,7 +30,6 @@ from privattack.attacks.likelihood import (
     invert,
     released_channels,
 )
-from privattack.attacks.standardize import Standardizer
 from privattack.registry import attacks
 from privattack.searchspace import SearchParam
 from privattack.training import predict_batched, seed_everything, train_supervised
@@ -139,11 +138,10 @@ class PriorAttack(_FromStarts):
             desc="prior attack: the prior",
         )
 
-    def _nearest_codes(
-        self, inputs: AttackInputs, codes: Tensor, z: Tensor, standardize: Standardizer
-    ) -> Tensor:
+    def _nearest_codes(self, inputs: AttackInputs, codes: Tensor, z: Tensor) -> Tensor:
         """Per row of ``z``, the code of the attack_train image whose activation is nearest
         it (over the channels that row released), attack_train read in chunks."""
+        standardize = inputs.standardize
         targets = standardize(z)
         masks = released_channels(z)
         best = torch.full((len(z),), float("inf"))
@@ -165,9 +163,8 @@ class PriorAttack(_FromStarts):
         codes = predict_batched(autoencoder.encoder, inputs.secret_train, 256, inputs.device)
         mean, half_width = codes.mean(0), codes.std(0).clamp_min(1e-6) * cfg.spread
         device = next(inputs.client.parameters(), torch.empty(0)).device
-        standardize = Standardizer.fit(inputs.z_train)
         search = dataclasses.replace(cfg, lr=cfg.latent_lr)
-        firsts = self._nearest_codes(inputs, codes, inputs.z_test[:count], standardize)
+        firsts = self._nearest_codes(inputs, codes, inputs.z_test[:count])
         parts = []
         for start in range(0, count, cfg.batch_size):
             z = inputs.z_test[start : min(start + cfg.batch_size, count)]
@@ -181,7 +178,7 @@ class PriorAttack(_FromStarts):
                     torch.zeros(0, device=device),
                     search,
                     cfg.latent_iterations or inputs.budget.iterations,
-                    standardize,
+                    inputs.standardize,
                     progress=inputs.progress,
                     desc="prior attack: codes",
                 ).cpu()
