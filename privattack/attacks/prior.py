@@ -26,7 +26,6 @@ from privattack.attacks.decoder import ConvDecoder, reconstruction_loss
 from privattack.attacks.likelihood import (
     SearchConfig,
     _FromStarts,
-    feature_distance,
     invert,
     released_channels,
 )
@@ -140,20 +139,9 @@ class PriorAttack(_FromStarts):
 
     def _nearest_codes(self, inputs: AttackInputs, codes: Tensor, z: Tensor) -> Tensor:
         """Per row of ``z``, the code of the attack_train image whose activation is nearest
-        it (over the channels that row released), attack_train read in chunks."""
-        standardize = inputs.standardize
-        targets = standardize(z)
-        masks = released_channels(z)
-        best = torch.full((len(z),), float("inf"))
-        chosen = torch.zeros(len(z), dtype=torch.long)
-        for start in range(0, len(inputs.z_train), 256):
-            train = standardize(inputs.z_train[start : start + 256])
-            for i, (target, mask) in enumerate(zip(targets, masks, strict=True)):
-                distance = feature_distance("mse", train, target.expand_as(train), mask[None])
-                low, at = distance.min(0)
-                if low < best[i]:
-                    best[i], chosen[i] = low, start + at
-        return codes[chosen]
+        it (over the channels that row released), rows and attack_train read in chunks."""
+        rows = [_nearest_train(inputs, z[start : start + 256]) for start in range(0, len(z), 256)]
+        return codes[torch.cat(rows)]
 
     def _starts(self, inputs: AttackInputs, count: int) -> Tensor:
         """The latent search's images for the first ``count`` rows of z_test."""
@@ -184,3 +172,20 @@ class PriorAttack(_FromStarts):
                 ).cpu()
             )
         return torch.cat(parts)
+
+
+def _nearest_train(inputs: AttackInputs, z: Tensor) -> Tensor:
+    """(B,) per row of ``z``, the index of the attack_train row nearest it in squared distance
+    over the channels that row released, standardised, as matrix products in float64."""
+    masks = released_channels(z).expand_as(z).flatten(1).double()
+    targets = inputs.standardize(z).flatten(1).double() * masks
+    own = targets.pow(2).sum(1, keepdim=True)
+    best = torch.full((len(z),), float("inf"), dtype=torch.float64)
+    chosen = torch.zeros(len(z), dtype=torch.long)
+    for start in range(0, len(inputs.z_train), 256):
+        train = inputs.standardize(inputs.z_train[start : start + 256]).flatten(1).double()
+        distance = own - 2 * targets @ train.T + masks @ train.pow(2).T
+        low, at = distance.min(1)
+        better = low < best
+        best, chosen = torch.where(better, low, best), torch.where(better, at + start, chosen)
+    return chosen
