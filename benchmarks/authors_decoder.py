@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from privattack.activations import load_activations
 from privattack.metrics import bootstrap, ssim
-from privattack.training import predict_batched
+from privattack.training import EarlyStopping, predict_batched
 
 
 def _block(c_in: int, c_out: int, **conv: int) -> list[nn.Module]:
@@ -87,7 +87,12 @@ def train(
     fit = order[len(z) // 10 :]
     model = authors_decoder(z.shape[1], z.shape[-1], x.shape[-1])
     optimiser = torch.optim.Adam(model.parameters(), lr=0.01)
-    best, best_epoch, state, epoch = -1.0, 0, None, 0
+    stopping = EarlyStopping(
+        z[held],
+        x[held],
+        lambda images, truth: ssim(images.clamp(0, 1), truth).mean().item(),
+        patience,
+    )
     for epoch in range(1, epochs + 1):
         model.train()
         shuffled = fit[torch.randperm(len(fit), generator=generator)]
@@ -97,15 +102,10 @@ def train(
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
-        score = ssim(predict(model, z[held]), x[held]).mean().item()
-        if score > best:
-            best, best_epoch = score, epoch
-            state = {k: v.clone() for k, v in model.state_dict().items()}
-        elif epoch - best_epoch >= patience:
+        if stopping.stop(model, epoch, "cpu"):
             break
-    assert state is not None
-    model.load_state_dict(state)
-    return model, best_epoch, epoch, best
+    stopping.restore(model)
+    return model, stopping.best_epoch, stopping.epochs_run, stopping.best
 
 
 def main() -> None:
