@@ -7,9 +7,11 @@ parameters in every family of ``--families`` on the same activations, and the ta
 column is the worst case over them and, with ``--trials``, the tuned decoder (issue 7: a defense
 must not look private only because the decoder has the wrong shape). Writes one report per
 point, ``points.jsonl`` (one line per finished point; a rerun skips the points already there, so
-a stopped run resumes), Markdown tables (every point with 95% intervals; each configuration
-across seeds; identity: re-identification by the face model and image identifiability per
-attack) and a privacy-utility plot (each point the mean over seeds), into --out.
+a stopped run resumes, and with ``--trials`` each point keeps its tuning studies in
+``studies/POINT.log``, so a point stopped while tuning resumes from its finished trials),
+Markdown tables (every point with 95% intervals; each configuration across seeds; identity:
+re-identification by the face model and image identifiability per attack) and a
+privacy-utility plot (each point the mean over seeds), into --out.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/disco_results.py \
            --suite celeba_input --scale quick --seeds 0 1 --ratios 0.6 0.8 0.9
@@ -256,11 +258,15 @@ def main() -> None:
                 prepared = prepare(defense, args.suite, scale=args.scale, seed=seed, progress=False)
                 if keep_as is not None:
                     builder.fitted[keep_as] = defense
-                line, report = attack_point(prepared, args.attacks, args.trials, args.families)
                 decoupler = "on" if params.get("decoupler") else "off"
+                point = f"{name}-{decoupler}-{ratio or 'none'}-{seed}"
+                journal = out / "studies" / f"{point}.log"
+                line, report = attack_point(
+                    prepared, args.attacks, args.trials, args.families, journal
+                )
                 line.update(label=label, scale=args.scale, trials=args.trials)
                 line.update(families=args.families, seconds=round(time.perf_counter() - start, 1))
-                line["report"] = str(out / f"{name}-{decoupler}-{ratio or 'none'}-{seed}")
+                line["report"] = str(out / point)
                 write_report(report, line["report"])
                 with summary.open("a") as handle:
                     handle.write(json.dumps(line) + "\n")

@@ -37,6 +37,7 @@ from privattack.registry import attacks, defenses
 from privattack.render import figure_png, plot_axes, privacy_utility_png, write_report
 from privattack.run import RunContext
 from privattack.scoring import score
+from privattack.tuning import journal_storage
 
 DISCO_R = 0.8  # DISCO's ratio where a table has one DISCO row (the paper does not say)
 LAM = 1.0  # strength of the adversarial and max-entropy baselines in the tables
@@ -164,13 +165,19 @@ def attack_point(
     attack_names: list[str] | None,
     trials: int,
     families: list[str],
+    journal: Path | None = None,
 ) -> tuple[dict[str, Any], privattack.Report]:
     """Evaluate one released point: its JSON line (utility, every attack's metrics, the
     decoder per family, the worst case over those that learned, and why the others failed)
     and its report. When every attack failed, the worst case's value is NaN: nothing was
-    measured, which is no privacy."""
+    measured, which is no privacy. With ``trials`` and a ``journal`` file, each attack's study
+    is kept there, so a point stopped while tuning resumes from its finished trials."""
+    stored: dict[str, Any] = {}
+    if trials and journal is not None:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        stored = {"storage": journal_storage(journal), "study": "point"}
     report = privattack.evaluate_activations(
-        prepared, attacks=attack_names, trials=trials, progress=False
+        prepared, attacks=attack_names, trials=trials, progress=False, **stored
     )
     worst = report.worst_case
     line: dict[str, Any] = {
@@ -472,7 +479,8 @@ def main() -> None:
             prepared = prepare(defense, suite, scale=args.scale, seed=seed, progress=False)
             if keep_as is not None:
                 builder.fitted[keep_as] = defense
-            line, report = attack_point(prepared, None, args.trials, args.families)
+            journal = out / "studies" / f"{report_folder(Path(), here)}.log"
+            line, report = attack_point(prepared, None, args.trials, args.families, journal)
             line.update(here, seconds=round(time.perf_counter() - start, 1))
             write_report(report, line["report"])
             measured[measurement(line)] = line
