@@ -286,8 +286,9 @@ def tune(
         storage: None (in memory), an Optuna storage, or a URL; ``study`` names the study
             (one per attack: ``{study}.{attack}``). A stored study made for another setup
             (suite content, scale, seed, defense, attack_train) is refused.
-        sampler, pruner: Optuna's, used as given; default a seeded TPE sampler and, unless
-            ``prune`` is off, a median pruner.
+        sampler, pruner: Optuna's, used as given; default a seeded TPE sampler (on a resumed
+            study, seeded also by its number of trials, so it does not redraw them) and,
+            unless ``prune`` is off, a median pruner.
     """
     fixed = dict(fixed or {})
     space = {k: v for k, v in search_space(prepared, attack).items() if k not in fixed}
@@ -297,13 +298,22 @@ def tune(
         raise TuningError("a stored study needs both storage (a URL) and study (a name).")
     start = time.perf_counter()
     base = prepared.attack_inputs(attack, dataclasses.replace(context, progress=False))
-    sampler = sampler or default_sampler(context.seed_for(f"tune:{attack}"), trials)
+    seed = context.seed_for(f"tune:{attack}")
     pruner = pruner or default_pruner(prune)
     name = None if study is None else f"{study}.{attack}"
     with _optuna_logging(context.progress):
         tuning_study = _open_study(
-            name, open_storage(storage), _setup_of(prepared, attack), sampler, pruner
+            name,
+            open_storage(storage),
+            _setup_of(prepared, attack),
+            sampler or default_sampler(seed, trials),
+            pruner,
         )
+    if sampler is None and tuning_study.trials:
+        # A resumed study: seeded as at its start, the sampler would draw again what its first
+        # trials drew; seeded by how far the study got, it draws new parameters.
+        resumed = (seed + len(tuning_study.trials)) % 2**32
+        tuning_study.sampler = default_sampler(resumed, trials)
     inner, secret_val = inner_inputs(base)
     _enqueue_defaults(tuning_study, default_params(attack, space))
     objective = _objective(attack, space, inner, secret_val, fixed)

@@ -25,10 +25,12 @@ import privattack
 from privattack import suites
 from privattack.attacks import AttackInputs
 from privattack.errors import TuningError
-from privattack.registry import attacks
+from privattack.prepare import prepare
+from privattack.registry import attacks, defenses
 from privattack.render import to_html, to_markdown
+from privattack.run import RunContext
 from privattack.searchspace import SearchParam
-from privattack.tuning import FINISHED, default_params, inner_split, suggest
+from privattack.tuning import FINISHED, default_params, inner_split, journal_storage, suggest, tune
 
 SUITE_FILE = REPO / "tests" / "suite_files" / "tune_smoke.toml"
 
@@ -155,6 +157,20 @@ def test_a_journal_study_resumes_and_refuses_another_setup(
         privattack.evaluate(_Pooled(), nearest_suite, trials=0, **{**common, "study": "new"})
     with pytest.raises(TuningError, match=r"both storage .* and study"):
         privattack.evaluate(_Pooled(), nearest_suite, scale="smoke", trials=1, study="x")
+
+
+def test_a_resumed_study_draws_new_parameters(tmp_path: Path) -> None:
+    """A stopped evaluation's study resumed with the run's seeded sampler must not draw again
+    the parameters its first trials drew (the sampler's stream restarts with the process)."""
+    lr_only = {"decoder": {"lr": SearchParam(1e-4, 1e-2, log=True)}}  # holds the default
+    suite = dataclasses.replace(suites.load(SUITE_FILE), attacks=lr_only)
+    prepared = prepare(defenses.get("split"), suite, scale="smoke")
+    journal = journal_storage(tmp_path / "studies.log")
+    for trials in (2, 6):  # stopped after 2 trials (the defaults and a random one), resumed
+        tune(prepared, "decoder", RunContext(), trials=trials, storage=journal, study="s")
+    drawn = optuna.load_study(study_name="s.decoder", storage=journal).get_trials(states=FINISHED)
+    assert len(drawn) == 6
+    assert len({t.params["lr"] for t in drawn}) == 6
 
 
 def test_a_bad_storage_url_is_a_clear_error(
