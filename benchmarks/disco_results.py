@@ -171,7 +171,7 @@ def tuned_table(lines: list[dict[str, Any]]) -> str:
             default = line.get("defaults", {}).get(name, {}).get("ssim", tuned)
             cells.append("-" if tuned is None else f"{tuned['mean']:.3f} ({default['mean']:.3f})")
         families = line.get("decoder_families") or {}
-        cells.append(", ".join(f"{f} {v['ssim']['mean']:.3f}" for f, v in families.items()))
+        cells.append(", ".join(f"{f} {v['ssim']['mean']:.3f}" for f, v in families.items()) or "-")
         cells.append(", ".join(line.get("failed", {})) or "-")
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
@@ -197,12 +197,17 @@ def mean_curves(lines: list[dict[str, Any]]) -> dict[str, list[tuple[float, floa
     return found
 
 
+def _ssim(metrics: dict[str, Any] | None) -> float | None:
+    return None if metrics is None else metrics["ssim"]["mean"]
+
+
 def across_seeds(lines: list[dict[str, Any]]) -> str:
-    """One row per configuration and R: each seed's value and their mean, per column."""
+    """One row per configuration and R: each seed's value and their mean, per column ("-"
+    where a seed did not run that attack: ``--attacks``)."""
     columns = {
         "utility": lambda line: line["utility"]["mean"],
-        "decoder SSIM (worst family)": lambda line: worst_decoder(line)[1]["ssim"]["mean"],
-        "likelihood SSIM": lambda line: line["attacks"]["likelihood"]["ssim"]["mean"],
+        "decoder SSIM (worst family)": lambda line: _ssim(worst_decoder(line)[1]),
+        "likelihood SSIM": lambda line: _ssim(line["attacks"].get("likelihood")),
         "worst case (SSIM)": lambda line: line["worst"]["value"],
     }
     head = ["defense", "R", "seeds", *(f"{c}: per seed (mean)" for c in columns)]
@@ -211,6 +216,9 @@ def across_seeds(lines: list[dict[str, Any]]) -> str:
         cells = [label, ratio, ", ".join(str(line["seed"]) for line in mine)]
         for value in columns.values():
             values = [value(line) for line in mine]
+            if None in values:
+                cells.append("-")
+                continue
             each = " / ".join(f"{v:.3f}" for v in values)
             cells.append(f"{each} ({sum(values) / len(values):.3f})")
         rows.append("| " + " | ".join(cells) + " |")
@@ -229,6 +237,9 @@ def main() -> None:
     parser.add_argument("--families", nargs="+", default=["conv", "tiles", "fc"])
     parser.add_argument(
         "--trials", type=int, default=0, help="tuning trials per attack (0: default parameters)"
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no log of each tuning trial on stderr"
     )
     args = parser.parse_args()
     out = Path(args.out)
@@ -262,7 +273,7 @@ def main() -> None:
                 point = f"{name}-{decoupler}-{ratio or 'none'}-{seed}"
                 journal = out / "studies" / f"{point}.log"
                 line, report = attack_point(
-                    prepared, args.attacks, args.trials, args.families, journal
+                    prepared, args.attacks, args.trials, args.families, journal, not args.quiet
                 )
                 line.update(label=label, scale=args.scale, trials=args.trials)
                 line.update(families=args.families, seconds=round(time.perf_counter() - start, 1))

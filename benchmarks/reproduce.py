@@ -166,18 +166,20 @@ def attack_point(
     trials: int,
     families: list[str],
     journal: Path | None = None,
+    progress: bool = False,
 ) -> tuple[dict[str, Any], privattack.Report]:
     """Evaluate one released point: its JSON line (utility, every attack's metrics, the
     decoder per family, the worst case over those that learned, and why the others failed)
     and its report. When every attack failed, the worst case's value is NaN: nothing was
     measured, which is no privacy. With ``trials`` and a ``journal`` file, each attack's study
-    is kept there, so a point stopped while tuning resumes from its finished trials."""
+    is kept there, so a point stopped while tuning resumes from its finished trials; with
+    ``progress``, Optuna logs each tuning trial to stderr as it finishes."""
     stored: dict[str, Any] = {}
     if trials and journal is not None:
         journal.parent.mkdir(parents=True, exist_ok=True)
         stored = {"storage": journal_storage(journal), "study": "point"}
     report = privattack.evaluate_activations(
-        prepared, attacks=attack_names, trials=trials, progress=False, **stored
+        prepared, attacks=attack_names, trials=trials, progress=progress, **stored
     )
     worst = report.worst_case
     line: dict[str, Any] = {
@@ -438,6 +440,9 @@ def main() -> None:
         "--trials", type=int, default=0, help="tuning trials per attack (0: default parameters)"
     )
     parser.add_argument("--out", default="results/reproduce")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no log of each tuning trial on stderr"
+    )
     args = parser.parse_args()
     unknown = sorted(set(args.experiments) - set(EXPERIMENTS))
     if unknown:
@@ -480,7 +485,9 @@ def main() -> None:
             if keep_as is not None:
                 builder.fitted[keep_as] = defense
             journal = out / "studies" / f"{report_folder(Path(), here)}.log"
-            line, report = attack_point(prepared, None, args.trials, args.families, journal)
+            line, report = attack_point(
+                prepared, None, args.trials, args.families, journal, not args.quiet
+            )
             line.update(here, seconds=round(time.perf_counter() - start, 1))
             write_report(report, line["report"])
             measured[measurement(line)] = line
