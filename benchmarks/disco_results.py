@@ -10,7 +10,7 @@ point, ``points.jsonl`` (one line per finished point; a rerun skips the points a
 a stopped run resumes, and with ``--trials`` each point keeps its tuning studies in
 ``studies/POINT.log``, so a point stopped while tuning resumes from its finished trials),
 Markdown tables (every point with 95% intervals; each configuration across seeds; identity:
-re-identification by the face model and image identifiability per attack) and a
+re-identification by the face model, attributes kept and image identifiability per attack) and a
 privacy-utility plot (each point the mean over seeds), into --out.
 
 Usage: PRIVATTACK_DATA=../shared/data python benchmarks/disco_results.py \
@@ -83,12 +83,14 @@ def _most(found: dict[str, dict[str, Any]], name: str) -> str:
 def identity_table(lines: list[dict[str, Any]]) -> str:
     """Per point measured with identity: utility, the worst case SSIM, re-identification by
     the face model (the decoder's best family, the likelihood attack, the attack that
-    re-identifies most), image identifiability (the attack that identifies most) and the
-    attacks that failed; chance below."""
+    re-identifies most), the share of the attribute reader's advantage the decoder's
+    reconstructions keep (its family that keeps most), image identifiability (the attack that
+    identifies most) and the attacks that failed; chance below."""
     head = [
         "defense", "R", "seed", "utility", "worst case SSIM",
         "decoder re-id top-1 (best family)", "decoder re-id top-5 (best family)",
-        "likelihood re-id top-1", "likelihood re-id top-5", "re-id top-1 (most, any attack)",
+        "decoder attributes kept (most)", "likelihood re-id top-1", "likelihood re-id top-5",
+        "re-id top-1 (most, any attack)",
         "image identifiability top-1 (most)", "failed (no better than the mean image)",
     ]  # fmt: skip
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -113,6 +115,7 @@ def identity_table(lines: list[dict[str, Any]]) -> str:
                     else f"{worst['value']:.3f} ({worst['attack']})",
                     _most(decoders, "reid_top1"),
                     _most(decoders, "reid_top5"),
+                    _most(decoders, "attributes_kept"),
                     interval(likelihood.get("reid_top1")) + note,
                     interval(likelihood.get("reid_top5")) + note,
                     _most(learned, "reid_top1"),
