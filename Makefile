@@ -18,7 +18,8 @@ venv: $(STAMP)
 
 # A pretrained CIFAR-10 ResNet-20 split at two depths, then the undefended split against DISCO
 # on faces, all on the data bundled in the package; the reports go to runs/demo/. tools/pinned
-# fixes the CPU code paths, so its figures are the README's on any x86-64 machine with AVX2.
+# fixes the CPU code paths; its figures are the README's on the machines that measured them,
+# not on every x86-64 machine (docs/development.md says where they differ).
 demo: $(STAMP)
 	tools/pinned $(BIN)/python -m privattack.demo --out runs/demo
 
