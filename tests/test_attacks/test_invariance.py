@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 import privattack
 from privattack.attacks.standardize import Standardizer
+from privattack.prepare import prepare
 
 SUITE = Path(__file__).parents[1] / "suite_files" / "invariance_smoke.toml"
 
@@ -60,7 +61,7 @@ class Rescaled:
 @pytest.fixture(scope="module")
 def fitted_split() -> object:
     split = privattack.defenses.get("split")
-    privattack.evaluate(split, SUITE, scale="smoke", attacks=["decoder"], progress=False)
+    prepare(split, SUITE, scale="smoke", progress=False)  # fits it, attacking nothing
     return split
 
 
