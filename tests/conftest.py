@@ -134,6 +134,18 @@ REFERENCE_RUNS = {
 }
 
 
+def evaluate_like_the_reference(
+    defense: privattack.Defense | str, suite: str, **extra: object
+) -> privattack.Report:
+    """An evaluation under the reference runs' conditions (the bundled data, smoke scale, seed
+    0, no fit cache), so that a test can set its numbers beside a reference run's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("PRIVATTACK_DATA", raising=False)
+        return privattack.evaluate(
+            defense, suite, scale="smoke", seed=0, progress=False, cache=False, **extra
+        )
+
+
 @pytest.fixture(scope="session")
 def reference_run() -> Callable[[str], privattack.Report]:
     """``reference_run(name)``: that reference evaluation, run once per session."""
@@ -142,11 +154,7 @@ def reference_run() -> Callable[[str], privattack.Report]:
     def run(name: str) -> privattack.Report:
         if name not in done:
             defense, suite, extra = REFERENCE_RUNS[name]()
-            with pytest.MonkeyPatch.context() as patch:
-                patch.delenv("PRIVATTACK_DATA", raising=False)
-                done[name] = privattack.evaluate(
-                    defense, suite, scale="smoke", seed=0, progress=False, cache=False, **extra
-                )
+            done[name] = evaluate_like_the_reference(defense, suite, **extra)
         return done[name]
 
     return run

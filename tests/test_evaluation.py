@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import SMOKE_ATTACKS as ATTACKS
+from conftest import evaluate_like_the_reference
 from helpers import BadPredict, DropsOneImage, ReleasesNaN, SecretlyRandom
 
 import privattack
@@ -53,18 +54,16 @@ def test_report_json_follows_the_schema(smoke_run: tuple[privattack.Report, Path
 
 @pytest.mark.slow
 def test_repeats_average_seeded_runs_and_say_what_the_interval_covers(
-    reference_run: Callable[[str], privattack.Report], monkeypatch: pytest.MonkeyPatch
+    reference_run: Callable[[str], privattack.Report],
 ) -> None:
     """Two seeds of the likelihood attack (its generator starts from random weights): the
     estimate is their average (the first being the single run's own seed, the second's SSIM is
     a reconstruction's, above the mean image's), its interval wider, and every output says the
     interval covers the seeds. The single run is the split's reference run: the same data."""
     once = reference_run("split_fairface_input")
-    monkeypatch.delenv("PRIVATTACK_DATA", raising=False)
-    twice = privattack.evaluate(
-        "split", "fairface_input", scale="smoke", seed=0, attacks=["likelihood"], repeats=2,
-        cache=False, progress=False,
-    )  # fmt: skip
+    twice = evaluate_like_the_reference(
+        "split", "fairface_input", attacks=["likelihood"], repeats=2
+    )
     leak, alone = twice.leakage["likelihood"], once.leakage["likelihood"]
     second = 2 * leak.ssim.mean - alone.ssim.mean
     assert second != alone.ssim.mean and twice.null["ssim"] < second < 1
